@@ -1,0 +1,123 @@
+# vento - hand-written Makefile. `make` builds the programs, `make check`
+# runs every test (sanitizer build), `make demo` runs the simulated farm.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DESTDIR ?=
+
+VERSION = 0.1
+PKGS = libmodbus libpq libconfig
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -Wundef \
+	-Wold-style-definition -Wnull-dereference
+# CI builds treat warnings as errors.
+ifeq ($(CI),true)
+WARNINGS += -Werror
+endif
+
+ifeq ($(SANITIZE),1)
+BUILD = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+else
+BUILD = build
+SANFLAGS =
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
+	-Icollector $(PKG_CFLAGS) -MMD -MP \
+	-DVENTO_VERSION='"$(VERSION)"' -DVENTO_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DVENTO_DATADIR='"$(DATADIR)/vento"'
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+COMMON = cfg profile regval log xmalloc
+VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
+	$(COMMON) ventod plan link poller queue writer store notify))
+VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
+	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
+	plan link))
+SIM_SRCS = $(wildcard tests/sim/*.c)
+VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \
+	$(addprefix $(BUILD)/collector/,$(addsuffix .o,$(COMMON)))
+
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+PROGRAMS = $(BUILD)/ventod $(BUILD)/ventoctl $(BUILD)/ventosim
+
+.PHONY: all check unit demo bench deps install uninstall clean format
+
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/ventod: $(VENTOD_OBJS)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/ventoctl: $(VENTOCTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/ventosim: $(VENTOSIM_OBJS)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# A unit test includes the module it tests (to reach its statics) and links
+# the rest of the collector's common modules.
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(ALL_LDFLAGS) $(LIBS) -o $@
+
+unit: $(UNIT_BINS)
+
+# Installs the Debian packages the project needs (when root), or says the
+# exact command to run. Re-reads pkg-config in a sub-make afterwards.
+deps:
+	@sh tests/lib/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 all unit
+	@bash tests/run $(TESTS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/lib/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(DATADIR)/vento/schema \
+		$(DESTDIR)$(SYSCONFDIR)/vento/profiles
+	install -m 755 $(BUILD)/ventod $(DESTDIR)$(SBINDIR)/ventod
+	install -m 755 $(BUILD)/ventoctl $(DESTDIR)$(BINDIR)/ventoctl
+	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/vento/schema/
+	install -m 644 etc/profiles/*.conf $(DESTDIR)$(SYSCONFDIR)/vento/profiles/
+	test -e $(DESTDIR)$(SYSCONFDIR)/vento/vento.conf || \
+		install -m 640 etc/vento.conf $(DESTDIR)$(SYSCONFDIR)/vento/vento.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ventod $(DESTDIR)$(BINDIR)/ventoctl
+	rm -rf $(DESTDIR)$(DATADIR)/vento
+	rm -f $(DESTDIR)$(SYSCONFDIR)/vento/profiles/*.conf
+
+format:
+	clang-format -i collector/*.[ch] tests/unit/*.[ch] tests/sim/*.[ch]
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

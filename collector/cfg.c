@@ -1,0 +1,764 @@
+/* cfg.c - reads vento.conf and the profiles it names. The only libconfig
+ * user. Every number is range-checked, unknown keys are errors, and all
+ * errors are reported with file:line before the load fails. */
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "xmalloc.h"
+
+#define CFG_MAX_DEVICES 4096
+#define CFG_MAX_SIGNALS 512
+
+/* The state of one load: where errors go and how many there were. */
+struct cfg_load {
+	struct config *c;
+	int errors;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+cfg_error_at(struct cfg_load *l, const char *file, int line, const char *fmt,
+	     ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	l->errors++;
+}
+
+static const char *
+cfg_file_of(const config_setting_t *s, const char *fallback)
+{
+	const char *f = config_setting_source_file(s);
+
+	return f ? f : fallback;
+}
+
+#define cfg_error(l, s, file, ...)                                             \
+	cfg_error_at(l, cfg_file_of(s, file),                                  \
+		     (int)config_setting_source_line(s), __VA_ARGS__)
+
+/* Reports members of group s that are not in the NULL-ended list known. */
+static void
+cfg_check_keys(struct cfg_load *l, const config_setting_t *s,
+	       const char *file, const char *const *known)
+{
+	int n = config_setting_length(s);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(m);
+		int ok = 0;
+
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = strcmp(*k, name) == 0;
+		if (!ok)
+			cfg_error(l, m, file, "unknown key '%s'", name);
+	}
+}
+
+/* Reads an optional number member into *out, checked against lo..hi.
+ * Returns 1 when present and valid, 0 when absent, -1 on error. */
+static int
+cfg_number(struct cfg_load *l, const config_setting_t *g, const char *file,
+	   const char *key, double lo, double hi, double *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	double v;
+
+	if (s == NULL)
+		return 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		v = config_setting_get_int(s);
+		break;
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		cfg_error(l, s, file, "%s: expected a number", key);
+		return -1;
+	}
+	if (!(v >= lo && v <= hi)) {
+		cfg_error(l, s, file, "%s %g out of range %g..%g", key, v, lo,
+			  hi);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+static int
+cfg_int(struct cfg_load *l, const config_setting_t *g, const char *file,
+	const char *key, int lo, int hi, int *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	double v;
+	int r;
+
+	if (s && config_setting_type(s) == CONFIG_TYPE_FLOAT) {
+		cfg_error(l, s, file, "%s: expected a whole number", key);
+		return -1;
+	}
+	r = cfg_number(l, g, file, key, lo, hi, &v);
+	if (r == 1)
+		*out = (int)v;
+	return r;
+}
+
+/* Reads an optional string member into a buffer of size n. */
+static int
+cfg_string(struct cfg_load *l, const config_setting_t *g, const char *file,
+	   const char *key, char *buf, size_t n)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	const char *v;
+
+	if (s == NULL)
+		return 0;
+	v = config_setting_get_string(s);
+	if (v == NULL) {
+		cfg_error(l, s, file, "%s: expected a string", key);
+		return -1;
+	}
+	if (strlen(v) >= n) {
+		cfg_error(l, s, file, "%s: longer than %zu characters", key,
+			  n - 1);
+		return -1;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	return 1;
+}
+
+/* Signal names become column names, so they must be plain identifiers. */
+static int
+cfg_is_identifier(const char *s)
+{
+	if (!(*s >= 'a' && *s <= 'z'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return 0;
+	return 1;
+}
+
+static const char *const cfg_signal_keys[] = {
+	"name", "fc", "address", "type", "order", "bit", "scale", "offset",
+	"unit", "class", NULL,
+};
+
+static void
+cfg_parse_signal(struct cfg_load *l, struct profile *p,
+		 const config_setting_t *s, enum regval_order default_order,
+		 struct signal *sig)
+{
+	const char *file = p->file;
+	char buf[32];
+	int address = -1;
+
+	memset(sig, 0, sizeof(*sig));
+	sig->line = (int)config_setting_source_line(s);
+	sig->scale = 1.0;
+	sig->order = default_order;
+	sig->fc = FC_INPUT_REGISTERS;
+	sig->type = RV_U16;
+	sig->address = -1; /* until a valid one is read: no overlap checks */
+	if (!config_setting_is_group(s)) {
+		cfg_error(l, s, file, "a signal must be a group { ... }");
+		return;
+	}
+	cfg_check_keys(l, s, file, cfg_signal_keys);
+	if (cfg_string(l, s, file, "name", sig->name, sizeof(sig->name)) != 1) {
+		cfg_error(l, s, file, "signal without a name");
+	} else if (!cfg_is_identifier(sig->name)) {
+		cfg_error(l, s, file,
+			  "signal name '%s' is not lower case letters, "
+			  "digits and _",
+			  sig->name);
+	}
+	cfg_int(l, s, file, "fc", 1, 4, &sig->fc);
+	if (cfg_int(l, s, file, "address", 0, 65536, &address) != 1) {
+		if (config_setting_get_member(s, "address") == NULL)
+			cfg_error(l, s, file, "signal '%s' has no address",
+				  sig->name);
+	} else if (address - p->address_base < 0 ||
+		   address - p->address_base > 65535) {
+		cfg_error(l, config_setting_get_member(s, "address"), file,
+			  "address %d out of range %d..%d for a %d-based "
+			  "profile",
+			  address, p->address_base, 65535 + p->address_base,
+			  p->address_base);
+	} else {
+		sig->address = address - p->address_base;
+	}
+	if (cfg_string(l, s, file, "type", buf, sizeof(buf)) == 1) {
+		int t = regval_type_parse(buf);
+
+		if (t == -1)
+			cfg_error(l, config_setting_get_member(s, "type"), file,
+				  "unknown type '%s' (bit u16 i16 u32 i32 u64 "
+				  "i64 f32 f64)",
+				  buf);
+		else
+			sig->type = (enum regval_type)t;
+	} else if (sig->fc <= FC_DISCRETE_INPUTS) {
+		sig->type = RV_BIT;
+	}
+	if (cfg_string(l, s, file, "order", buf, sizeof(buf)) == 1) {
+		int o = regval_order_parse(buf);
+
+		if (o == -1)
+			cfg_error(l, config_setting_get_member(s, "order"),
+				  file,
+				  "unknown word order '%s' (ABCD BADC CDAB "
+				  "DCBA)",
+				  buf);
+		else
+			sig->order = (enum regval_order)o;
+	}
+	cfg_int(l, s, file, "bit", 0, 15, &sig->bit);
+	if (sig->fc <= FC_DISCRETE_INPUTS && sig->type != RV_BIT)
+		cfg_error(l, s, file,
+			  "signal '%s': function code %d reads bits, so its "
+			  "type must be bit",
+			  sig->name, sig->fc);
+	if (sig->fc <= FC_DISCRETE_INPUTS && sig->bit != 0)
+		cfg_error(l, s, file,
+			  "signal '%s': 'bit' applies to registers only",
+			  sig->name);
+	cfg_number(l, s, file, "scale", -1e9, 1e9, &sig->scale);
+	if (sig->scale == 0.0)
+		cfg_error(l, s, file, "signal '%s': scale must not be 0",
+			  sig->name);
+	cfg_number(l, s, file, "offset", -1e9, 1e9, &sig->offset);
+	cfg_string(l, s, file, "unit", sig->unit, sizeof(sig->unit));
+	if (cfg_string(l, s, file, "class", buf, sizeof(buf)) == 1) {
+		if (strcmp(buf, "fast") == 0)
+			sig->poll_class = CLASS_FAST;
+		else if (strcmp(buf, "slow") == 0)
+			sig->poll_class = CLASS_SLOW;
+		else
+			cfg_error(l, config_setting_get_member(s, "class"),
+				  file, "class '%s' is neither fast nor slow",
+				  buf);
+	}
+	if (sig->address + profile_signal_width(sig) - 1 > 65535)
+		cfg_error(l, s, file, "signal '%s' runs past address 65535",
+			  sig->name);
+}
+
+/* Two signals overlap when they share a register of the same table, unless
+ * both are single bits of it at different positions. */
+static int
+cfg_signals_overlap(const struct signal *a, const struct signal *b)
+{
+	int a_end = a->address + profile_signal_width(a);
+	int b_end = b->address + profile_signal_width(b);
+
+	if (a->address < 0 || b->address < 0)
+		return 0;
+	if (a->fc != b->fc || a->address >= b_end || b->address >= a_end)
+		return 0;
+	if (a->type == RV_BIT && b->type == RV_BIT && a->fc >= 3)
+		return a->bit == b->bit;
+	return 1;
+}
+
+static void
+cfg_check_profile(struct cfg_load *l, const struct profile *p)
+{
+	for (int i = 0; i < p->nsignals; i++) {
+		const struct signal *a = &p->signals[i];
+
+		for (int j = 0; j < i; j++) {
+			const struct signal *b = &p->signals[j];
+
+			if (a->name[0] && strcmp(a->name, b->name) == 0)
+				cfg_error_at(l, p->file, a->line,
+					     "duplicate signal '%s' (first at "
+					     "line %d)",
+					     a->name, b->line);
+			else if (cfg_signals_overlap(a, b))
+				cfg_error_at(l, p->file, a->line,
+					     "signal '%s' overlaps '%s' (line "
+					     "%d)",
+					     a->name, b->name, b->line);
+		}
+	}
+}
+
+static const char *const cfg_profile_keys[] = {
+	"name", "model", "address_base", "word_order", "signals", NULL,
+};
+
+/* Loads profile `name` from dir into p. Returns 0, or -1 on any error. */
+static int
+cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
+		 struct profile *p)
+{
+	config_t lc;
+	config_setting_t *root, *signals;
+	char path[4096], buf[16];
+	enum regval_order order = RV_ABCD;
+	int errors = l->errors, n;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s.conf", dir, name);
+	p->file = xstrdup(path);
+	config_init(&lc);
+	if (config_read_file(&lc, path) == CONFIG_FALSE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			cfg_error_at(l, path, 0, "cannot read profile: %s",
+				     strerror(errno));
+		else
+			cfg_error_at(l, config_error_file(&lc) ? config_error_file(&lc) : path,
+				     config_error_line(&lc), "%s",
+				     config_error_text(&lc));
+		config_destroy(&lc);
+		return -1;
+	}
+	root = config_root_setting(&lc);
+	cfg_check_keys(l, root, path, cfg_profile_keys);
+	cfg_string(l, root, path, "model", p->model, sizeof(p->model));
+	if (cfg_int(l, root, path, "address_base", 0, 1, &p->address_base) == 0)
+		cfg_error_at(l, path, 1,
+			     "address_base missing: say whether the vendor's "
+			     "addresses count from 0 or 1");
+	if (cfg_string(l, root, path, "word_order", buf, sizeof(buf)) == 1) {
+		int o = regval_order_parse(buf);
+
+		if (o == -1)
+			cfg_error(l, config_setting_get_member(root, "word_order"),
+				  path, "unknown word order '%s'", buf);
+		else
+			order = (enum regval_order)o;
+	}
+	signals = config_setting_get_member(root, "signals");
+	if (signals == NULL || !config_setting_is_list(signals)) {
+		cfg_error_at(l, path, signals ? (int)config_setting_source_line(signals) : 1,
+			     "signals must be a list ( { ... }, ... )");
+		config_destroy(&lc);
+		return -1;
+	}
+	n = config_setting_length(signals);
+	if (n == 0 || n > CFG_MAX_SIGNALS)
+		cfg_error(l, signals, path, "%d signals, expected 1..%d", n,
+			  CFG_MAX_SIGNALS);
+	p->signals = xcalloc((size_t)n, sizeof(*p->signals));
+	for (int i = 0; i < n && n <= CFG_MAX_SIGNALS; i++)
+		cfg_parse_signal(l, p,
+				 config_setting_get_elem(signals, (unsigned)i),
+				 order, &p->signals[p->nsignals++]);
+	cfg_check_profile(l, p);
+	config_destroy(&lc);
+	return l->errors > errors ? -1 : 0;
+}
+
+/* Returns the profile called name, loading it on first use, or NULL. */
+static const struct profile *
+cfg_profile(struct cfg_load *l, const char *dir, const char *name,
+	    const config_setting_t *where, const char *file)
+{
+	struct config *c = l->c;
+	struct profile *p;
+
+	for (int i = 0; i < c->nprofiles; i++)
+		if (strcmp(c->profiles[i]->name, name) == 0)
+			return c->profiles[i]->signals ? c->profiles[i] : NULL;
+	if (!cfg_is_identifier(name) && strchr(name, '-') == NULL) {
+		cfg_error(l, where, file, "bad profile name '%s'", name);
+		return NULL;
+	}
+	c->profiles = xreallocarray(c->profiles, (size_t)c->nprofiles + 1,
+				    sizeof(*c->profiles));
+	p = c->profiles[c->nprofiles++] = xcalloc(1, sizeof(*p));
+	if (cfg_load_profile(l, dir, name, p) == -1) {
+		cfg_error(l, where, file, "profile '%s' is not usable", name);
+		free(p->signals);
+		p->signals = NULL;
+		return NULL;
+	}
+	return p;
+}
+
+static const char *const cfg_group_keys[] = {
+	"name", "kind", "profile", "host", "port", "unit", "list", NULL,
+};
+
+static void
+cfg_add_device(struct cfg_load *l, const struct device *d,
+	       const config_setting_t *where, const char *file)
+{
+	struct config *c = l->c;
+
+	if (d->name[0] == '\0') {
+		cfg_error(l, where, file, "device without a name");
+		return;
+	}
+	for (int i = 0; i < c->ndevices; i++)
+		if (strcmp(c->devices[i].name, d->name) == 0) {
+			cfg_error(l, where, file,
+				  "duplicate device '%s' (first at line %d)",
+				  d->name, c->devices[i].line);
+			return;
+		}
+	if (d->port == 0)
+		cfg_error(l, where, file, "device '%s' has no port", d->name);
+	if (d->host[0] == '\0')
+		cfg_error(l, where, file, "device '%s' has no host", d->name);
+	if (c->ndevices >= CFG_MAX_DEVICES) {
+		cfg_error(l, where, file, "more than %d devices",
+			  CFG_MAX_DEVICES);
+		return;
+	}
+	c->devices = xreallocarray(c->devices, (size_t)c->ndevices + 1,
+				   sizeof(*c->devices));
+	c->devices[c->ndevices++] = *d;
+}
+
+/* One element of a group's list: ("name", "host", port, unit), where all but
+ * the name may be left off and then come from the group. */
+static void
+cfg_parse_list_entry(struct cfg_load *l, const config_setting_t *e,
+		     const char *file, struct device d)
+{
+	int n = config_setting_length(e);
+	const char *s;
+
+	d.line = (int)config_setting_source_line(e);
+	if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+		n = 1;
+		s = config_setting_get_string(e);
+	} else if (config_setting_is_list(e) && n >= 1 && n <= 4) {
+		s = config_setting_get_string_elem(e, 0);
+	} else {
+		cfg_error(l, e, file,
+			  "expected (\"name\", \"host\", port, unit) or "
+			  "\"name\"");
+		return;
+	}
+	if (s == NULL || strlen(s) >= sizeof(d.name)) {
+		cfg_error(l, e, file, "device name must be a string of at most "
+				      "%zu characters",
+			  sizeof(d.name) - 1);
+		return;
+	}
+	snprintf(d.name, sizeof(d.name), "%s", s);
+	if (n >= 2) {
+		s = config_setting_get_string_elem(e, 1);
+		if (s == NULL || strlen(s) >= sizeof(d.host))
+			cfg_error(l, e, file, "device '%s': bad host", d.name);
+		else
+			snprintf(d.host, sizeof(d.host), "%s", s);
+	}
+	if (n >= 3) {
+		const config_setting_t *p = config_setting_get_elem(e, 2);
+		int port = config_setting_get_int(p);
+
+		if (config_setting_type(p) != CONFIG_TYPE_INT || port < 1 ||
+		    port > 65535)
+			cfg_error(l, e, file,
+				  "device '%s': port out of range 1..65535",
+				  d.name);
+		else
+			d.port = port;
+	}
+	if (n >= 4) {
+		const config_setting_t *u = config_setting_get_elem(e, 3);
+		int unit = config_setting_get_int(u);
+
+		if (config_setting_type(u) != CONFIG_TYPE_INT || unit < 0 ||
+		    unit > 255)
+			cfg_error(l, e, file,
+				  "device '%s': unit id out of range 0..255",
+				  d.name);
+		else
+			d.unit = unit;
+	}
+	cfg_add_device(l, &d, e, file);
+}
+
+static void
+cfg_parse_group(struct cfg_load *l, const config_setting_t *g,
+		const char *file, const char *profile_dir)
+{
+	struct device d;
+	char buf[PROFILE_NAME_MAX];
+	const config_setting_t *list;
+
+	memset(&d, 0, sizeof(d));
+	d.unit = 1;
+	d.line = (int)config_setting_source_line(g);
+	if (!config_setting_is_group(g)) {
+		cfg_error(l, g, file, "a device group must be { ... }");
+		return;
+	}
+	cfg_check_keys(l, g, file, cfg_group_keys);
+	if (cfg_string(l, g, file, "kind", buf, sizeof(buf)) == 1) {
+		if (strcmp(buf, "turbine") == 0)
+			d.kind = DEVICE_TURBINE;
+		else if (strcmp(buf, "meter") == 0)
+			d.kind = DEVICE_METER;
+		else
+			cfg_error(l, config_setting_get_member(g, "kind"), file,
+				  "kind '%s' is neither turbine nor meter",
+				  buf);
+	}
+	if (cfg_string(l, g, file, "profile", buf, sizeof(buf)) != 1)
+		cfg_error(l, g, file, "device group without a profile");
+	else
+		d.profile = cfg_profile(l, profile_dir, buf,
+					config_setting_get_member(g, "profile"),
+					file);
+	cfg_string(l, g, file, "host", d.host, sizeof(d.host));
+	cfg_int(l, g, file, "port", 1, 65535, &d.port);
+	cfg_int(l, g, file, "unit", 0, 255, &d.unit);
+	list = config_setting_get_member(g, "list");
+	if (config_setting_get_member(g, "name")) {
+		if (list)
+			cfg_error(l, g, file,
+				  "a device group has a name or a list, not "
+				  "both");
+		if (cfg_string(l, g, file, "name", d.name, sizeof(d.name)) == 1)
+			cfg_add_device(l, &d, g, file);
+	} else if (list && config_setting_is_list(list)) {
+		int n = config_setting_length(list);
+
+		for (int i = 0; i < n; i++)
+			cfg_parse_list_entry(
+				l, config_setting_get_elem(list, (unsigned)i),
+				file, d);
+	} else {
+		cfg_error(l, g, file,
+			  "a device group needs a name or a list ( ... )");
+	}
+}
+
+/* Gives every signal its column: signals of the same name share one. */
+static void
+cfg_assign_columns(struct config *c)
+{
+	for (int p = 0; p < c->nprofiles; p++) {
+		struct profile *pr = c->profiles[p];
+
+		for (int i = 0; i < pr->nsignals && pr->signals; i++) {
+			struct signal *s = &pr->signals[i];
+			int col = 0;
+
+			while (col < c->ncolumns &&
+			       strcmp(c->columns[col], s->name) != 0)
+				col++;
+			if (col == c->ncolumns) {
+				c->columns = xreallocarray(
+					c->columns, (size_t)c->ncolumns + 1,
+					sizeof(*c->columns));
+				memcpy(c->columns[c->ncolumns++], s->name,
+				       sizeof(s->name));
+			}
+			s->column = col;
+		}
+	}
+}
+
+static const double cfg_default_shares[12] = {
+	6.8, 5.3, 5.1, 5.5, 7.6, 9.1, 10.8, 11.9, 11.3, 10.4, 8.6, 7.6,
+};
+
+static const char *const cfg_projection_keys[] = {
+	"annual_gwh", "monthly_share", "time_zone", NULL,
+};
+
+static void
+cfg_parse_projection(struct cfg_load *l, const config_setting_t *g,
+		     const char *file)
+{
+	struct projection *p = &l->c->projection;
+	const config_setting_t *m;
+	double sum = 0;
+
+	cfg_check_keys(l, g, file, cfg_projection_keys);
+	cfg_number(l, g, file, "annual_gwh", 0.001, 1e6, &p->annual_gwh);
+	cfg_string(l, g, file, "time_zone", p->time_zone,
+		   sizeof(p->time_zone));
+	m = config_setting_get_member(g, "monthly_share");
+	if (m == NULL)
+		return;
+	if (!config_setting_is_array(m) || config_setting_length(m) != 12) {
+		cfg_error(l, m, file,
+			  "monthly_share must be an array of 12 numbers");
+		return;
+	}
+	for (int i = 0; i < 12; i++) {
+		const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
+		double v = config_setting_type(e) == CONFIG_TYPE_FLOAT
+				   ? config_setting_get_float(e)
+				   : config_setting_get_int(e);
+
+		if (v < 0 || v > 100)
+			cfg_error(l, e, file, "monthly share %g out of range "
+					      "0..100",
+				  v);
+		p->monthly_share[i] = v;
+		sum += v;
+	}
+	if (sum < 99.5 || sum > 100.5)
+		cfg_error(l, m, file, "monthly shares add up to %g, not 100",
+			  sum);
+}
+
+static const char *const cfg_root_keys[] = {
+	"database", "state_dir", "poll", "profile_dir", "devices",
+	"projection", NULL,
+};
+static const char *const cfg_database_keys[] = { "conninfo", NULL };
+static const char *const cfg_poll_keys[] = {
+	"interval", "slow_interval", "timeout", "max_gap", NULL,
+};
+
+/* Resolves a path given in the configuration against its directory. */
+static char *
+cfg_path(const char *conf_file, const char *p)
+{
+	const char *slash = strrchr(conf_file, '/');
+	size_t dirlen = slash ? (size_t)(slash - conf_file) : 1;
+	char *out;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	out = xmalloc(dirlen + strlen(p) + 2);
+	sprintf(out, "%.*s/%s", (int)dirlen, slash ? conf_file : ".", p);
+	return out;
+}
+
+struct config *
+cfg_load(const char *path)
+{
+	struct cfg_load l = { .c = xcalloc(1, sizeof(struct config)) };
+	struct config *c = l.c;
+	config_t lc;
+	config_setting_t *root, *g;
+	char buf[4096];
+	char *profile_dir;
+
+	c->file = xstrdup(path);
+	c->poll_interval = 1.0;
+	c->slow_interval = 60.0;
+	c->timeout = 0.5;
+	c->max_gap = 8;
+	c->projection.annual_gwh = 720.0;
+	memcpy(c->projection.monthly_share, cfg_default_shares,
+	       sizeof(cfg_default_shares));
+	snprintf(c->projection.time_zone, sizeof(c->projection.time_zone),
+		 "America/Bahia");
+	config_init(&lc);
+	if (config_read_file(&lc, path) == CONFIG_FALSE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			fprintf(stderr, "%s:0: cannot read: %s\n", path,
+				strerror(errno));
+		else
+			fprintf(stderr, "%s:%d: %s\n",
+				config_error_file(&lc) ? config_error_file(&lc)
+						       : path,
+				config_error_line(&lc), config_error_text(&lc));
+		config_destroy(&lc);
+		cfg_free(c);
+		return NULL;
+	}
+	root = config_root_setting(&lc);
+	cfg_check_keys(&l, root, path, cfg_root_keys);
+
+	c->conninfo = xstrdup("");
+	if ((g = config_setting_get_member(root, "database")) != NULL) {
+		cfg_check_keys(&l, g, path, cfg_database_keys);
+		if (cfg_string(&l, g, path, "conninfo", buf, sizeof(buf)) == 1) {
+			free(c->conninfo);
+			c->conninfo = xstrdup(buf);
+		}
+	}
+	if (cfg_string(&l, root, path, "state_dir", buf, sizeof(buf)) == 1)
+		c->state_dir = cfg_path(path, buf);
+	else
+		c->state_dir = xstrdup("/var/lib/vento");
+	if ((g = config_setting_get_member(root, "poll")) != NULL) {
+		cfg_check_keys(&l, g, path, cfg_poll_keys);
+		cfg_number(&l, g, path, "interval", 0.1, 3600,
+			   &c->poll_interval);
+		cfg_number(&l, g, path, "slow_interval", 0.1, 86400,
+			   &c->slow_interval);
+		cfg_number(&l, g, path, "timeout", 0.01, 60, &c->timeout);
+		cfg_int(&l, g, path, "max_gap", 0, 124, &c->max_gap);
+		if (c->timeout >= c->poll_interval)
+			cfg_error(&l, g, path,
+				  "timeout %g must be shorter than the poll "
+				  "interval %g",
+				  c->timeout, c->poll_interval);
+	}
+	if (cfg_string(&l, root, path, "profile_dir", buf, sizeof(buf)) == 1)
+		profile_dir = cfg_path(path, buf);
+	else
+		profile_dir = cfg_path(path, "profiles");
+	if ((g = config_setting_get_member(root, "devices")) == NULL ||
+	    !config_setting_is_list(g)) {
+		cfg_error_at(&l, path, g ? (int)config_setting_source_line(g) : 1,
+			     "devices must be a list of groups ( { ... } )");
+	} else {
+		int n = config_setting_length(g);
+
+		for (int i = 0; i < n; i++)
+			cfg_parse_group(&l,
+					config_setting_get_elem(g, (unsigned)i),
+					path, profile_dir);
+		if (c->ndevices == 0 && l.errors == 0)
+			cfg_error(&l, g, path, "no devices");
+	}
+	if ((g = config_setting_get_member(root, "projection")) != NULL)
+		cfg_parse_projection(&l, g, path);
+	free(profile_dir);
+	config_destroy(&lc);
+	if (l.errors) {
+		cfg_free(c);
+		return NULL;
+	}
+	cfg_assign_columns(c);
+	return c;
+}
+
+void
+cfg_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < c->nprofiles; i++) {
+		profile_free(c->profiles[i]);
+		free(c->profiles[i]);
+	}
+	free(c->profiles);
+	free(c->devices);
+	free(c->columns);
+	free(c->conninfo);
+	free(c->state_dir);
+	free(c->file);
+	free(c);
+}
+
+const struct device *
+cfg_find_device(const struct config *c, const char *name)
+{
+	for (int i = 0; i < c->ndevices; i++)
+		if (strcmp(c->devices[i].name, name) == 0)
+			return &c->devices[i];
+	return NULL;
+}

@@ -1,0 +1,63 @@
+/* cfg.h - vento.conf and the profiles it names, as plain structs. */
+#ifndef VENTO_CFG_H
+#define VENTO_CFG_H
+
+#include "profile.h"
+
+#define DEVICE_NAME_MAX 32
+
+enum device_kind {
+	DEVICE_TURBINE,
+	DEVICE_METER, /* a grid meter at the point of connection */
+};
+
+struct device {
+	char name[DEVICE_NAME_MAX];
+	char host[64];
+	int port;
+	int unit; /* Modbus unit id */
+	enum device_kind kind;
+	const struct profile *profile;
+	int line;
+};
+
+struct projection {
+	double annual_gwh;
+	double monthly_share[12]; /* percent of the year, Jan..Dec */
+	char time_zone[64];
+};
+
+struct config {
+	char *file;
+	char *conninfo;	 /* libpq; the PG* environment fills what it omits */
+	char *state_dir; /* the spool and other state */
+	double poll_interval;	/* seconds between fast reads */
+	double slow_interval;	/* seconds between slow reads */
+	double timeout;		/* per Modbus request, seconds */
+	int max_gap;		/* unused registers a planned read may span */
+	struct profile **profiles;
+	int nprofiles;
+	struct device *devices;
+	int ndevices;
+	/* The signal columns of the raw table: every signal name of every
+	 * profile in use, in first-seen order; signal.column indexes it. */
+	char (*columns)[PROFILE_NAME_MAX];
+	int ncolumns;
+	struct projection projection;
+};
+
+/*
+ * Reads the configuration at path and the profiles it uses. Every error is
+ * printed to stderr as "file:line: message", all of them before returning.
+ * Returns the configuration, or NULL when there was any error.
+ * Free with cfg_free.
+ */
+struct config *cfg_load(const char *path);
+
+void cfg_free(struct config *c);
+
+/* Returns the device with that name, or NULL. */
+const struct device *cfg_find_device(const struct config *c,
+				     const char *name);
+
+#endif

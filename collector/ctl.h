@@ -1,0 +1,36 @@
+/* ctl.h - what ventoctl's command files share: the options and the
+ * database connection. */
+#ifndef VENTO_CTL_H
+#define VENTO_CTL_H
+
+#include <libpq-fe.h>
+
+#include "cfg.h"
+
+/* Exit codes follow the monitoring-plugins conventions where they apply. */
+#define CTL_OK 0
+#define CTL_FAIL 1
+#define CTL_USAGE 2
+
+struct ctl {
+	const char *conf_path;
+	const char *schema_dir;
+	int json;
+	struct config *cfg; /* loaded on first use by ctl_config */
+};
+
+/* Loads the configuration on first use; prints the errors and returns NULL
+ * when it is not valid. */
+struct config *ctl_config(struct ctl *ctl);
+
+/* Connects with the configuration's conninfo (or, when the configuration
+ * cannot be read, the PG* environment alone). Prints the reason and returns
+ * NULL on failure. */
+PGconn *ctl_db_connect(struct ctl *ctl);
+
+int ctl_status(struct ctl *ctl, int argc, char **argv);
+int ctl_migrate(struct ctl *ctl, int argc, char **argv);
+int ctl_plan(struct ctl *ctl, int argc, char **argv);
+int ctl_read(struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,121 @@
+/* ctl_status.c - `ventoctl status`: each device's newest sample and the
+ * farm's total, read from the database as the reader role would. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Only the last minutes are searched: the raw table's BRIN index makes that
+ * cheap, and a device silent for longer is shown as silent. */
+static const char ctl_status_sql[] =
+	"SELECT d.name, d.kind, r.quality, r.wtur_w, r.wmet_horwdspd, "
+	"       r.wtur_turst, extract(epoch FROM now() - r.time)::float8 "
+	"FROM device d LEFT JOIN ("
+	"  SELECT DISTINCT ON (device_id) device_id, time, quality, wtur_w, "
+	"         wmet_horwdspd, wtur_turst "
+	"  FROM raw_sample WHERE time > now() - interval '10 minutes' "
+	"  ORDER BY device_id, time DESC) r ON r.device_id = d.id "
+	"ORDER BY d.name";
+
+static const char *const ctl_quality_names[] = {
+	"ok", "decode", "exception", "timeout", "link",
+};
+
+static const char *
+ctl_quality_name(const char *q)
+{
+	int n = atoi(q);
+
+	if (q[0] == '\0')
+		return "-";
+	return n >= 0 && n <= 4 ? ctl_quality_names[n] : "?";
+}
+
+static void
+ctl_status_json(PGresult *r)
+{
+	printf("{\"devices\":[");
+	for (int i = 0; i < PQntuples(r); i++) {
+		printf("%s{\"name\":\"%s\",\"kind\":\"%s\"", i ? "," : "",
+		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+		if (PQgetisnull(r, i, 6)) {
+			printf(",\"age_s\":null}");
+			continue;
+		}
+		printf(",\"quality\":\"%s\",\"age_s\":%s",
+		       ctl_quality_name(PQgetvalue(r, i, 2)),
+		       PQgetvalue(r, i, 6));
+		printf(",\"power_kw\":%s,\"wind_ms\":%s,\"state\":%s}",
+		       PQgetisnull(r, i, 3) ? "null" : PQgetvalue(r, i, 3),
+		       PQgetisnull(r, i, 4) ? "null" : PQgetvalue(r, i, 4),
+		       PQgetisnull(r, i, 5) ? "null" : PQgetvalue(r, i, 5));
+	}
+	printf("]}\n");
+}
+
+int
+ctl_status(struct ctl *ctl, int argc, char **argv)
+{
+	PGconn *conn;
+	PGresult *r;
+	double total_kw = 0, wind_sum = 0;
+	int fresh = 0, nwind = 0, n;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+			 strcmp(argv[1], "-h") == 0)) {
+		printf("usage: ventoctl status\n"
+		       "Each device's newest sample (last 10 minutes): state, "
+		       "power, wind, age, quality; and the farm's total.\n");
+		return CTL_OK;
+	}
+	if ((conn = ctl_db_connect(ctl)) == NULL)
+		return CTL_FAIL;
+	r = PQexec(conn, ctl_status_sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: status: %s",
+			PQresultErrorMessage(r));
+		PQclear(r);
+		PQfinish(conn);
+		return CTL_FAIL;
+	}
+	if (ctl->json) {
+		ctl_status_json(r);
+		PQclear(r);
+		PQfinish(conn);
+		return CTL_OK;
+	}
+	n = PQntuples(r);
+	printf("%-8s %-8s %5s %9s %7s %8s %s\n", "DEVICE", "KIND", "STATE",
+	       "POWER_KW", "WIND_MS", "AGE_S", "QUALITY");
+	for (int i = 0; i < n; i++) {
+		const char *name = PQgetvalue(r, i, 0);
+
+		if (PQgetisnull(r, i, 6)) {
+			printf("%-8s %-8s %5s %9s %7s %8s %s\n", name,
+			       PQgetvalue(r, i, 1), "-", "-", "-", "-",
+			       "no data in 10 min");
+			continue;
+		}
+		double age = atof(PQgetvalue(r, i, 6));
+		if (age < 10)
+			fresh++;
+		if (!PQgetisnull(r, i, 3))
+			total_kw += atof(PQgetvalue(r, i, 3));
+		if (!PQgetisnull(r, i, 4)) {
+			wind_sum += atof(PQgetvalue(r, i, 4));
+			nwind++;
+		}
+		printf("%-8s %-8s %5s %9.1f %7.2f %8.1f %s\n", name,
+		       PQgetvalue(r, i, 1),
+		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5),
+		       atof(PQgetvalue(r, i, 3)), atof(PQgetvalue(r, i, 4)),
+		       age, ctl_quality_name(PQgetvalue(r, i, 2)));
+	}
+	printf("\nfarm: %.1f MW from %d devices, mean wind %.2f m/s, %d of %d "
+	       "reporting within 10 s\n",
+	       total_kw / 1000, n, nwind ? wind_sum / nwind : 0.0, fresh, n);
+	PQclear(r);
+	PQfinish(conn);
+	return CTL_OK;
+}

@@ -1,0 +1,39 @@
+/* link.h - one Modbus TCP connection to one device, owned by that device's
+ * poller thread (libmodbus contexts are not thread-safe). */
+#ifndef VENTO_LINK_H
+#define VENTO_LINK_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "plan.h"
+
+struct link;
+
+/* Prepares a link to d; it connects on the first read. timeout is the reply
+ * timeout in seconds. Returns the link; free with link_close. */
+struct link *link_open(const struct device *d, double timeout);
+
+/* Closes the connection and frees the link. Accepts NULL. */
+void link_close(struct link *l);
+
+/*
+ * Reads block b into regs (registers, or one bit per element for coils and
+ * discrete inputs). Connects first if needed, unless the reconnect backoff
+ * has not run out. Returns 0, or -1 with errno set and *quality telling
+ * what went wrong (enum sample_quality): an exception leaves the
+ * connection up, since it says something about the block, not the link;
+ * every other error closes it, so that a late reply can never be taken for
+ * the answer to a later request, and schedules a reconnect with capped,
+ * jittered backoff.
+ */
+int link_read(struct link *l, const struct plan_block *b, uint16_t *regs,
+	      int *quality);
+
+/* The Modbus exception code of the last failed read, or 0. */
+int link_last_exception(const struct link *l);
+
+/* 1 while connected. */
+int link_is_up(const struct link *l);
+
+#endif

@@ -1,0 +1,266 @@
+/* poller.c - a device's polling thread. It sleeps to absolute deadlines on
+ * CLOCK_MONOTONIC, so neither a slow read nor a wall-clock step shifts the
+ * schedule, and stamps each sample with the scheduled wall-clock tick, not
+ * the moment the reply came. It shares nothing with other pollers; it talks
+ * to the writer through the queue only. */
+#include <errno.h>
+#include <inttypes.h>
+#include <modbus.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "link.h"
+#include "log.h"
+#include "poller.h"
+#include "xmalloc.h"
+
+/* Longest sleep between looks at the stop flag. */
+#define POLLER_SLICE_MS 200
+
+struct poller {
+	pthread_t thread;
+	const struct config *cfg;
+	const struct device *dev;
+	const struct plan *plan;
+	struct queue *queue;
+	struct link *link;
+	int index;
+	atomic_int stop;
+	atomic_llong ticks, failed, missed, last_ok_ms;
+	struct log_limit complain;
+	uint16_t regs[PLAN_MAX_BITS];
+};
+
+static int64_t
+poller_clock_ms(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+poller_complain(struct poller *p, const struct plan_block *b, int quality,
+		int err)
+{
+	static const char *const tables[] = {
+		"", "coils", "discrete inputs", "holding registers",
+		"input registers",
+	};
+	unsigned held = 0;
+
+	if (!log_limit_pass(&p->complain, &held))
+		return;
+	if (quality == QUALITY_EXCEPTION)
+		log_warn("%s: %s %d..%d: exception %d (%s)%s", p->dev->name,
+			 tables[b->fc], b->address + p->dev->profile->address_base,
+			 b->address + p->dev->profile->address_base + b->count - 1,
+			 link_last_exception(p->link), modbus_strerror(err),
+			 held ? " (and earlier errors held back)" : "");
+	else
+		log_warn("%s: %s:%d %s %d..%d: %s%s", p->dev->name,
+			 p->dev->host, p->dev->port, tables[b->fc],
+			 b->address + p->dev->profile->address_base,
+			 b->address + p->dev->profile->address_base + b->count - 1,
+			 modbus_strerror(err),
+			 held ? " (and earlier errors held back)" : "");
+	if (held)
+		log_warn("%s: %u similar errors not logged", p->dev->name,
+			 held);
+}
+
+/* Decodes the signals of block b from p->regs into s. */
+static void
+poller_decode_block(struct poller *p, int b, struct sample *s)
+{
+	const struct profile *pr = p->dev->profile;
+	const struct plan_block *bl = &p->plan->blocks[b];
+
+	for (int i = 0; i < pr->nsignals; i++) {
+		const struct signal *sig = &pr->signals[i];
+		struct sample_value *v = &s->values[i];
+
+		if (p->plan->block_of[i] != b)
+			continue;
+		if (profile_signal_decode(sig, p->regs + (sig->address - bl->address),
+					  &v->iv, &v->fv) == 0) {
+			v->valid = 1;
+			continue;
+		}
+		if (s->quality < QUALITY_DECODE)
+			s->quality = QUALITY_DECODE;
+		unsigned held = 0;
+		if (log_limit_pass(&p->complain, &held))
+			log_warn("%s: register %d (%s): %s", p->dev->name,
+				 sig->address + pr->address_base, sig->name,
+				 errno == EDOM ? "not a finite number"
+					       : "value out of range");
+	}
+}
+
+static void
+poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
+{
+	const struct profile *pr = p->dev->profile;
+	struct sample *s = xcalloc(1, sizeof(*s) + (size_t)pr->nsignals *
+							   sizeof(s->values[0]));
+
+	s->tick_ms = tick_ms;
+	s->device = p->index;
+	s->nvalues = pr->nsignals;
+	for (int b = 0; b < p->plan->nblocks; b++) {
+		const struct plan_block *bl = &p->plan->blocks[b];
+		int quality = QUALITY_OK;
+
+		if (bl->poll_class == CLASS_SLOW && !slow_due)
+			continue;
+		if (link_read(p->link, bl, p->regs, &quality) == -1) {
+			int err = errno;
+
+			if (quality > s->quality)
+				s->quality = quality;
+			/* A closed link fails the next reads at once, without
+			 * another timeout; say nothing more about them. */
+			if (err != ENOTCONN)
+				poller_complain(p, bl, quality, err);
+			continue;
+		}
+		poller_decode_block(p, b, s);
+	}
+	atomic_fetch_add(&p->ticks, 1);
+	if (s->quality == QUALITY_OK)
+		atomic_store(&p->last_ok_ms, tick_ms);
+	else
+		atomic_fetch_add(&p->failed, 1);
+	queue_push(p->queue, s);
+}
+
+/* Sleeps until the monotonic deadline, waking now and then to look at the
+ * stop flag. Returns 1 when asked to stop. */
+static int
+poller_sleep_until(struct poller *p, int64_t deadline_ms)
+{
+	for (;;) {
+		int64_t now = poller_clock_ms(CLOCK_MONOTONIC);
+		int64_t left = deadline_ms - now;
+		struct timespec ts;
+
+		if (atomic_load(&p->stop))
+			return 1;
+		if (left <= 0)
+			return 0;
+		if (left > POLLER_SLICE_MS)
+			left = POLLER_SLICE_MS;
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *
+poller_run(void *arg)
+{
+	struct poller *p = arg;
+	int64_t interval = (int64_t)(p->cfg->poll_interval * 1000 + 0.5);
+	int64_t slow = (int64_t)(p->cfg->slow_interval * 1000 + 0.5);
+	int64_t real = poller_clock_ms(CLOCK_REALTIME);
+	int64_t mono = poller_clock_ms(CLOCK_MONOTONIC);
+	/* Ticks fall on whole multiples of the interval in UTC, so every
+	 * device's rows of one tick share one timestamp. */
+	int64_t tick = (real / interval + 1) * interval;
+	int64_t deadline = mono + (tick - real);
+	int first = 1;
+
+	while (!poller_sleep_until(p, deadline)) {
+		int64_t late;
+
+		poller_poll(p, tick, first || tick % slow < interval);
+		first = 0;
+		tick += interval;
+		deadline += interval;
+		mono = poller_clock_ms(CLOCK_MONOTONIC);
+		late = mono - deadline;
+		if (late >= 0) {
+			/* The poll overran whole ticks: skip them rather than
+			 * fire a burst, and count them. */
+			int64_t skip = late / interval + 1;
+
+			atomic_fetch_add(&p->missed, skip);
+			tick += skip * interval;
+			deadline += skip * interval;
+		}
+		/* The wall clock was stepped: re-anchor the stamps, keep
+		 * the monotonic rhythm. */
+		real = poller_clock_ms(CLOCK_REALTIME);
+		if (llabs((tick - real) - (deadline - mono)) > interval / 2 + 250) {
+			int64_t next = (real / interval + 1) * interval;
+
+			log_warn("%s: wall clock moved by %+" PRId64
+				 " ms; ticks re-anchored",
+				 p->dev->name,
+				 (real - tick) + (deadline - mono));
+			tick = next;
+			deadline = mono + (next - real);
+		}
+	}
+	return NULL;
+}
+
+struct poller *
+poller_start(const struct config *c, int device, const struct plan *pl,
+	     struct queue *q)
+{
+	struct poller *p = xcalloc(1, sizeof(*p));
+	pthread_attr_t attr;
+	int e;
+
+	p->cfg = c;
+	p->dev = &c->devices[device];
+	p->index = device;
+	p->plan = pl;
+	p->queue = q;
+	p->link = link_open(p->dev, c->timeout);
+	p->complain.interval = 60;
+	pthread_attr_init(&attr);
+	/* Thousands of pollers must fit: a poller needs little stack. */
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	e = pthread_create(&p->thread, &attr, poller_run, p);
+	pthread_attr_destroy(&attr);
+	if (e != 0) {
+		link_close(p->link);
+		free(p);
+		errno = e;
+		return NULL;
+	}
+	return p;
+}
+
+void
+poller_request_stop(struct poller *p)
+{
+	atomic_store(&p->stop, 1);
+}
+
+void
+poller_stop(struct poller *p)
+{
+	if (p == NULL)
+		return;
+	atomic_store(&p->stop, 1);
+	pthread_join(p->thread, NULL);
+	link_close(p->link);
+	free(p);
+}
+
+void
+poller_get_stats(struct poller *p, struct poller_stats *st)
+{
+	st->ticks = atomic_load(&p->ticks);
+	st->failed = atomic_load(&p->failed);
+	st->missed = atomic_load(&p->missed);
+	st->last_ok_ms = atomic_load(&p->last_ok_ms);
+}

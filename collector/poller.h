@@ -1,0 +1,41 @@
+/* poller.h - one device's thread: reads the device on its own schedule and
+ * queues a sample per tick. A dead or slow device costs only its own
+ * thread. */
+#ifndef VENTO_POLLER_H
+#define VENTO_POLLER_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "plan.h"
+#include "queue.h"
+
+struct poller;
+
+/* What the main thread may read about a poller while it runs. */
+struct poller_stats {
+	long long ticks;      /* samples queued */
+	long long failed;     /* samples with a quality other than ok */
+	long long missed;     /* ticks skipped because a poll overran */
+	int64_t last_ok_ms;   /* tick of the newest good sample, or 0 */
+};
+
+/*
+ * Starts polling device number `device` of c with plan pl, queueing samples
+ * on q. c, pl and q must outlive the poller. Returns the poller, or NULL
+ * with errno set when the thread cannot be created.
+ */
+struct poller *poller_start(const struct config *c, int device,
+			    const struct plan *pl, struct queue *q);
+
+/* Asks the thread to stop without waiting, so that many pollers can wind
+ * down at once before poller_stop joins each. */
+void poller_request_stop(struct poller *p);
+
+/* Asks the thread to stop, waits for it (at most one reply timeout plus a
+ * fraction of a second) and frees the poller. Accepts NULL. */
+void poller_stop(struct poller *p);
+
+void poller_get_stats(struct poller *p, struct poller_stats *st);
+
+#endif

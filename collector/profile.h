@@ -1,0 +1,70 @@
+/* profile.h - a register map: the signals a device model serves, where and
+ * how. Profiles are data, read by cfg.c from their own files; this module
+ * holds them and turns a signal's registers into a value. */
+#ifndef VENTO_PROFILE_H
+#define VENTO_PROFILE_H
+
+#include <stdint.h>
+
+#include "regval.h"
+
+#define PROFILE_NAME_MAX 48
+
+/* Modbus function codes a signal may be read with. */
+enum profile_fc {
+	FC_COILS = 1,
+	FC_DISCRETE_INPUTS = 2,
+	FC_HOLDING_REGISTERS = 3,
+	FC_INPUT_REGISTERS = 4,
+};
+
+enum profile_class {
+	CLASS_FAST, /* read every poll interval */
+	CLASS_SLOW, /* read every slow interval */
+};
+
+struct signal {
+	char name[PROFILE_NAME_MAX];	/* IEC 61400-25 name, a column name */
+	char unit[16];
+	int fc;			/* enum profile_fc */
+	int address;		/* on the wire: 0-based */
+	enum regval_type type;
+	enum regval_order order;
+	int bit;		/* for RV_BIT on registers */
+	double scale, offset;	/* value = raw * scale + offset */
+	enum profile_class poll_class;
+	int column;		/* index into the raw table's signal columns */
+	int line;		/* where the profile declares it */
+};
+
+struct profile {
+	char name[PROFILE_NAME_MAX];
+	char model[96];
+	char *file;
+	int address_base; /* 0 or 1: what the vendor's documentation counts from */
+	struct signal *signals;
+	int nsignals;
+};
+
+/* Registers (or bits, for coils and discrete inputs) a signal occupies. */
+int profile_signal_width(const struct signal *s);
+
+/* 1 when the stored value is an exact integer (an integer type, unscaled). */
+int profile_signal_is_integer(const struct signal *s);
+
+/*
+ * Decodes signal s from raw, which holds its registers (or bits, one per
+ * element) starting at s->address. Stores the engineering value in *fv and,
+ * for integer signals, the exact value in *iv. Returns 0, or -1 with errno
+ * from regval_decode.
+ */
+int profile_signal_decode(const struct signal *s, const uint16_t *raw,
+			  int64_t *iv, double *fv);
+
+/* Returns the signal with that name, or NULL. */
+const struct signal *profile_find_signal(const struct profile *p,
+					 const char *name);
+
+void profile_free(struct profile *p);
+
+#endif

@@ -1,0 +1,214 @@
+/* ventod.c - the collector daemon: reads the configuration, starts a writer
+ * and one poller per device, then the main thread waits for signals and
+ * keeps systemd informed. It stays in the foreground and logs to stderr. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "notify.h"
+#include "plan.h"
+#include "poller.h"
+#include "queue.h"
+#include "writer.h"
+#include "xmalloc.h"
+
+#ifndef VENTO_SYSCONFDIR
+#define VENTO_SYSCONFDIR "/etc"
+#endif
+#ifndef VENTO_VERSION
+#define VENTO_VERSION "0.1"
+#endif
+
+struct ventod {
+	struct config *cfg;
+	struct plan **plans; /* per profile */
+	struct queue *queue;
+	struct writer *writer;
+	struct poller **pollers; /* per device */
+};
+
+static void
+ventod_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ventod [-n] [-d] [-c FILE]\n"
+		"  -c FILE  configuration (default %s/vento/vento.conf)\n"
+		"  -n       check the configuration and exit\n"
+		"  -d       debug logging\n"
+		"  -V       print the version\n",
+		VENTO_SYSCONFDIR);
+}
+
+static const struct plan *
+ventod_plan_of(const struct ventod *v, const struct profile *p)
+{
+	for (int i = 0; i < v->cfg->nprofiles; i++)
+		if (v->cfg->profiles[i] == p)
+			return v->plans[i];
+	return NULL;
+}
+
+static int
+ventod_start(struct ventod *v)
+{
+	const struct config *c = v->cfg;
+
+	v->plans = xcalloc((size_t)c->nprofiles, sizeof(*v->plans));
+	for (int i = 0; i < c->nprofiles; i++)
+		v->plans[i] = plan_make(c->profiles[i], c->max_gap);
+	v->queue = queue_open();
+	v->writer = writer_start(c, v->queue);
+	if (v->writer == NULL) {
+		log_err("cannot start the writer: %s", strerror(errno));
+		return -1;
+	}
+	v->pollers = xcalloc((size_t)c->ndevices, sizeof(*v->pollers));
+	for (int i = 0; i < c->ndevices; i++) {
+		v->pollers[i] = poller_start(
+			c, i, ventod_plan_of(v, c->devices[i].profile),
+			v->queue);
+		if (v->pollers[i] == NULL) {
+			log_err("%s: cannot start a poller: %s",
+				c->devices[i].name, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Stops everything in reverse order of starting; the writer goes last so
+ * that it stores what the pollers queued. */
+static void
+ventod_stop(struct ventod *v)
+{
+	int n = v->cfg->ndevices;
+
+	for (int i = 0; v->pollers && i < n; i++)
+		if (v->pollers[i])
+			poller_request_stop(v->pollers[i]);
+	for (int i = 0; v->pollers && i < n; i++)
+		poller_stop(v->pollers[i]);
+	free(v->pollers);
+	writer_stop(v->writer);
+	queue_close(v->queue);
+	for (int i = 0; v->plans && i < v->cfg->nprofiles; i++)
+		plan_free(v->plans[i]);
+	free(v->plans);
+}
+
+/* A line for systemd's STATUS=: what an operator sees in systemctl. */
+static void
+ventod_report(struct ventod *v)
+{
+	struct writer_stats ws;
+	int64_t now_ms = (int64_t)time(NULL) * 1000;
+	int fresh = 0;
+
+	writer_get_stats(v->writer, &ws);
+	for (int i = 0; i < v->cfg->ndevices; i++) {
+		struct poller_stats ps;
+
+		poller_get_stats(v->pollers[i], &ps);
+		if (ps.last_ok_ms && now_ms - ps.last_ok_ms < 10000)
+			fresh++;
+	}
+	notify_send("STATUS=%d/%d devices answering, database %s, %lld rows "
+		    "stored, %lld pending",
+		    fresh, v->cfg->ndevices, ws.db_up ? "up" : "down",
+		    ws.rows, ws.pending);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = VENTO_SYSCONFDIR "/vento/vento.conf";
+	struct ventod v;
+	sigset_t sigs;
+	int check_only = 0, opt, sig;
+
+	while ((opt = getopt(argc, argv, "c:ndVh")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 'd':
+			log_set_debug(1);
+			break;
+		case 'V':
+			printf("ventod %s\n", VENTO_VERSION);
+			return 0;
+		case 'h':
+			ventod_usage(stdout);
+			return 0;
+		default:
+			ventod_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		ventod_usage(stderr);
+		return 2;
+	}
+	memset(&v, 0, sizeof(v));
+	v.cfg = cfg_load(conf);
+	if (v.cfg == NULL) {
+		fprintf(stderr, "%s: configuration not valid\n", conf);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration valid: %d devices, %d profiles, %d "
+		       "signal columns\n",
+		       conf, v.cfg->ndevices, v.cfg->nprofiles,
+		       v.cfg->ncolumns);
+		cfg_free(v.cfg);
+		return 0;
+	}
+	if (notify_open() == -1)
+		log_warn("NOTIFY_SOCKET unusable: %s", strerror(errno));
+
+	/* Block the signals before any thread starts, so that every thread
+	 * inherits the mask and only the main thread takes them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ventod_start(&v) == -1) {
+		ventod_stop(&v);
+		cfg_free(v.cfg);
+		notify_close();
+		return 1;
+	}
+	log_info("polling %d devices every %g s", v.cfg->ndevices,
+		 v.cfg->poll_interval);
+	notify_send("READY=1\nSTATUS=polling %d devices", v.cfg->ndevices);
+	for (;;) {
+		struct timespec tick = { .tv_sec = 1 };
+
+		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		if (sig == SIGHUP)
+			log_warn("SIGHUP: reloading is not supported yet; "
+				 "restart ventod to apply a new "
+				 "configuration");
+		ventod_report(&v);
+	}
+	log_info("stopping on %s", strsignal(sig));
+	notify_send("STOPPING=1");
+	ventod_stop(&v);
+	cfg_free(v.cfg);
+	notify_close();
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* writer.h - the thread that takes samples off the queue and stores them. */
+#ifndef VENTO_WRITER_H
+#define VENTO_WRITER_H
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "queue.h"
+
+struct writer;
+
+struct writer_stats {
+	long long rows;		/* rows committed */
+	long long pending;	/* rows taken from the queue, not yet stored */
+	long long dropped;	/* rows given up at the memory bound */
+	int64_t newest_ms;	/* newest tick committed, or 0 */
+	int64_t progress_ms;	/* monotonic ms of the last loop turn */
+	int db_up;
+};
+
+/* Starts the writer for configuration c, taking from q. Both must outlive
+ * it. Returns NULL with errno set when the thread cannot start. */
+struct writer *writer_start(const struct config *c, struct queue *q);
+
+/* Stops the writer after a last attempt to store what is queued, and frees
+ * it. Call after the pollers have stopped. Accepts NULL. */
+void writer_stop(struct writer *w);
+
+void writer_get_stats(struct writer *w, struct writer_stats *st);
+
+#endif

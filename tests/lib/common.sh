@@ -1,0 +1,157 @@
+# common.sh - what the system tests and the demo share (sourced): a private
+# work directory, processes started in the background and stopped by pid,
+# and generated configurations. Everything started here is stopped and
+# removed on exit, also on Ctrl-C and on a failing test.
+
+VENTO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$VENTO_ROOT/tests/lib/pg.sh"
+
+: "${BIN:=$VENTO_ROOT/build}"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+WORK=""
+VENTO_PIDS=""
+
+vento_cleanup() {
+	local pid
+	for pid in $VENTO_PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $VENTO_PIDS; do
+		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+	done
+	VENTO_PIDS=""
+	if [ -n "$WORK" ]; then
+		pg_stop "$WORK"
+		if [ -n "${VENTO_KEEP:-}" ]; then
+			echo "# kept $WORK" >&2
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+}
+
+# vento_setup: makes $WORK and arranges the clean-up.
+vento_setup() {
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/vento.XXXXXX")
+	chmod 755 "$WORK"
+	trap vento_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# vento_wait_pid PID SECONDS: waits for a process to end. Returns 1 if it
+# is still there after SECONDS.
+vento_wait_pid() {
+	local pid=$1 n=$(($2 * 10))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$n" -le 0 ] && return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# vento_bg NAME CMD...: starts CMD in the background with its output in
+# $WORK/NAME.log; the pid is in $LAST_PID.
+vento_bg() {
+	local name=$1
+	shift
+	"$@" >"$WORK/$name.log" 2>&1 &
+	LAST_PID=$!
+	VENTO_PIDS="$VENTO_PIDS $LAST_PID"
+}
+
+# vento_stop PID: SIGTERM, then waits for it; returns its exit status.
+vento_stop() {
+	local pid=$1 rc=0
+	kill -TERM "$pid" 2>/dev/null || return 1
+	wait "$pid" || rc=$?
+	VENTO_PIDS=$(echo "$VENTO_PIDS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
+	return $rc
+}
+
+# vento_wait_file FILE SECONDS
+vento_wait_file() {
+	local n=$(($2 * 10))
+	while [ ! -s "$1" ]; do
+		[ "$n" -le 0 ] && return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+}
+
+# vento_write_conf FILE N BASE_PORT: a configuration of N simulated turbines
+# on 127.0.0.1, ports BASE_PORT+1.., with the spool in $WORK/state.
+vento_write_conf() {
+	local file=$1 n=$2 base=$3 i sep
+	mkdir -p "$WORK/state"
+	{
+		echo 'database = { conninfo = "dbname=vento"; };'
+		echo "state_dir = \"$WORK/state\";"
+		echo "profile_dir = \"$VENTO_ROOT/etc/profiles\";"
+		echo 'poll = { interval = 1.0; timeout = 0.5; };'
+		echo 'devices = ( { kind = "turbine"; profile = "vento-sim-4500"; list = ('
+		for i in $(seq 1 "$n"); do
+			sep=","
+			[ "$i" -eq "$n" ] && sep=""
+			printf '  ("T%02d", "127.0.0.1", %d, 1)%s\n' "$i" $((base + i)) "$sep"
+		done
+		echo '); } );'
+	} >"$file"
+}
+
+# vento_free_base N: a base port with N free ports after it, picked at
+# random so that parallel runs rarely meet, and checked.
+vento_free_base() {
+	local n=$1 base i busy
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		base=$((20000 + (RANDOM % 300) * 100))
+		busy=0
+		for i in $(seq 1 "$n"); do
+			if (echo >/dev/tcp/127.0.0.1/$((base + i))) 2>/dev/null; then
+				busy=1
+				break
+			fi
+		done
+		[ "$busy" -eq 0 ] && { echo "$base"; return 0; }
+	done
+	return 1
+}
+
+# psql with the settings scripts want: no psqlrc, stop on error, bare output.
+vento_psql() {
+	psql -X -q -v ON_ERROR_STOP=1 -At "$@"
+}
+
+# TAP helpers for scenario scripts.
+TAP_N=0
+TAP_FAILED=0
+ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $*"
+}
+not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $*"
+}
+# check DESCRIPTION CMD...: ok when CMD succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+# check_eq DESCRIPTION EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1 (expected '$2', got '$3')"
+	fi
+}
+tap_done() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}

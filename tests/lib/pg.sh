@@ -1,0 +1,51 @@
+# pg.sh - a private PostgreSQL for the demo and the tests (sourced). The
+# cluster lives in a temporary directory, listens on a Unix socket there
+# only (no TCP), and belongs to an unprivileged user when run as root,
+# since PostgreSQL refuses to run as root.
+
+pg_bindir() {
+	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+# Runs a command as the cluster's owner.
+pg_as_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# pg_start DIR: makes a cluster in DIR/pgdata with a superuser "vento", a
+# database "vento", and exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+pg_start() {
+	local dir=$1 bin
+	bin=$(pg_bindir)
+	if [ -z "$bin" ]; then
+		echo "pg.sh: no PostgreSQL server found (package postgresql)" >&2
+		return 1
+	fi
+	[ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+	pg_as_owner "$bin/initdb" -D "$dir/pgdata" -U vento -A trust \
+		-E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 || {
+		cat "$dir/initdb.log" >&2
+		return 1
+	}
+	# fsync off: the tests stop PostgreSQL, never the machine.
+	pg_as_owner "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgresql.log" -w \
+		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC" \
+		start >/dev/null || {
+		cat "$dir/postgresql.log" >&2
+		return 1
+	}
+	export PGHOST=$dir PGPORT=5432 PGUSER=vento PGDATABASE=vento
+	psql -q -X -d postgres -c 'CREATE DATABASE vento' >/dev/null
+}
+
+# pg_stop DIR: stops the cluster (fast shutdown) if it runs.
+pg_stop() {
+	local dir=$1
+	[ -f "$dir/pgdata/postmaster.pid" ] || return 0
+	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -m fast -w stop \
+		>/dev/null 2>&1 || true
+}

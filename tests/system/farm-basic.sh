@@ -1,0 +1,96 @@
+#!/bin/bash
+# farm-basic: the walking skeleton end to end. ventosim serves 40 turbines,
+# ventod polls them for about 10 s into a private PostgreSQL, and every row
+# must be exactly what ventosim says it served: one row per turbine per
+# second, no gap, no duplicate, values equal (integers exactly, floats to
+# float32 rounding). `ventoctl status` must show all 40.
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+vento_setup
+
+N=40
+base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
+vento_write_conf "$WORK/vento.conf" $N "$base"
+pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+
+check "ventod -n accepts the configuration" \
+	"$BIN/ventod" -n -c "$WORK/vento.conf"
+check "ventoctl migrate applies the schema" \
+	"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate
+
+vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 7 \
+	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
+sim=$LAST_PID
+vento_wait_file "$WORK/sim.ready" 20 || { cat "$WORK/sim.log"; echo "Bail out! ventosim not ready"; exit 1; }
+
+vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
+ventod=$LAST_PID
+sleep 11
+rc=0
+vento_stop "$ventod" || rc=$?
+check_eq "ventod exits 0 on SIGTERM, clean under the sanitizers" 0 "$rc"
+rc=0
+vento_stop "$sim" || rc=$?
+check_eq "ventosim exits 0 on SIGTERM" 0 "$rc"
+if grep -q 'ERROR: \(Address\|Leak\)Sanitizer\|runtime error' "$WORK/ventod.log" "$WORK/sim.log"; then
+	not_ok "no sanitizer reports"
+	grep -A20 'Sanitizer\|runtime error' "$WORK/ventod.log" "$WORK/sim.log" | head -60 | sed 's/^/# /'
+else
+	ok "no sanitizer reports"
+fi
+
+q() { vento_psql -c "$1"; }
+
+check_eq "40 turbines registered" 40 "$(q "SELECT count(*) FROM device WHERE kind = 'turbine'")"
+check_eq "40 turbines have rows" 40 "$(q "SELECT count(DISTINCT device_id) FROM raw_sample")"
+rows=$(q "SELECT count(*) FROM raw_sample")
+span=$(q "SELECT min(n) FROM (SELECT count(*) n FROM raw_sample GROUP BY device_id) c")
+check "at least 9 s of rows per turbine ($span)" test "$span" -ge 9
+check_eq "no duplicate (device, tick)" 0 \
+	"$(q "SELECT count(*) FROM (SELECT 1 FROM raw_sample GROUP BY device_id, time HAVING count(*) > 1) d")"
+check_eq "no gap: each turbine has one row per second from its first to its last" 0 \
+	"$(q "SELECT count(*) FROM (SELECT device_id FROM raw_sample GROUP BY device_id
+	      HAVING count(*) <> extract(epoch FROM max(time) - min(time)) + 1) g")"
+check_eq "ticks fall on whole seconds" 0 \
+	"$(q "SELECT count(*) FROM raw_sample WHERE extract(microseconds FROM time)::int % 1000000 <> 0")"
+check_eq "every row has quality ok" 0 "$(q "SELECT count(*) FROM raw_sample WHERE quality <> 0")"
+
+# What ventosim served, one line per device, second and signal.
+q "CREATE TABLE served (second bigint, device text, signal text, value text, raw text)"
+q "\\copy served FROM '$WORK/served.csv' CSV"
+q "CREATE TABLE stored AS
+   SELECT d.name AS device, extract(epoch FROM r.time)::bigint AS second, kv.key AS signal, kv.value
+   FROM raw_sample r JOIN device d ON d.id = r.device_id,
+        jsonb_each_text(to_jsonb(r) - 'time' - 'device_id' - 'quality') kv"
+check_eq "every stored tick was served, every served tick was stored" 0 \
+	"$(q "SELECT count(*) FROM (
+	        (SELECT DISTINCT device, second FROM served EXCEPT SELECT DISTINCT device, second FROM stored)
+	        UNION ALL
+	        (SELECT DISTINCT device, second FROM stored EXCEPT SELECT DISTINCT device, second FROM served)) x")"
+check_eq "every stored value has a served value" "$(q "SELECT count(*) FROM stored")" \
+	"$(q "SELECT count(*) FROM stored s JOIN served v USING (device, second, signal)")"
+check_eq "integer signals equal exactly" 0 \
+	"$(q "SELECT count(*) FROM stored s JOIN served v USING (device, second, signal)
+	      WHERE signal IN ('wtur_totwh', 'wtur_turst') AND s.value::numeric <> v.value::numeric")"
+check_eq "float signals equal to float32 rounding" 0 \
+	"$(q "SELECT count(*) FROM stored s JOIN served v USING (device, second, signal)
+	      WHERE signal NOT IN ('wtur_totwh', 'wtur_turst') AND s.value::real <> v.value::real")"
+check "the farm produced something (sum of power > 0)" \
+	test "$(q "SELECT (sum(wtur_w) > 0)::int FROM raw_sample")" = 1
+check "the energy counters rose" \
+	test "$(q "SELECT (count(*) = 40)::int FROM (SELECT device_id FROM raw_sample GROUP BY device_id
+	            HAVING max(wtur_totwh) >= min(wtur_totwh)) c")" = 1
+
+# ventoctl status reads what was stored (the samples are seconds old).
+"$BIN/ventoctl" -c "$WORK/vento.conf" status >"$WORK/status.txt" 2>&1
+rc=$?
+check_eq "ventoctl status exits 0" 0 "$rc"
+check_eq "ventoctl status lists 40 turbines with good samples" 40 \
+	"$(grep -cE '^T[0-9]{2} +turbine +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ok$' "$WORK/status.txt")"
+check "ventoctl status prints the farm total" grep -q '^farm: .* MW from 40 devices' "$WORK/status.txt"
+total=$(q "SELECT round(sum(wtur_w)::numeric / 1000, 1) FROM raw_sample r
+           WHERE time = (SELECT max(time) FROM raw_sample)")
+check "the farm total equals the newest tick's sum ($total MW)" grep -q "^farm: $total MW" "$WORK/status.txt"
+"$BIN/ventoctl" -c "$WORK/vento.conf" --json status >"$WORK/status.json"
+check "ventoctl --json status names 40 devices" test "$(grep -o '"name":"T[0-9]*"' "$WORK/status.json" | wc -l)" -eq 40
+tap_done

@@ -1,0 +1,30 @@
+/* tap.h - the smallest TAP producer: ok() per assertion, done() at the end.
+ * Unit tests #include the module under test to reach its statics. */
+#ifndef VENTO_TAP_H
+#define VENTO_TAP_H
+
+#include <stdio.h>
+
+static int tap_n, tap_failed;
+
+#define ok(cond, ...)                                                          \
+	do {                                                                   \
+		int ok_ = !!(cond);                                            \
+		printf("%sok %d - ", ok_ ? "" : "not ", ++tap_n);              \
+		printf(__VA_ARGS__);                                           \
+		printf("\n");                                                  \
+		if (!ok_) {                                                    \
+			tap_failed++;                                          \
+			printf("#   failed at %s:%d: %s\n", __FILE__,          \
+			       __LINE__, #cond);                               \
+		}                                                              \
+	} while (0)
+
+static inline int
+done(void)
+{
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
+
+#endif

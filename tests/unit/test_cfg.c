@@ -1,0 +1,197 @@
+/* test_cfg.c - the configuration: the shipped one loads, and every kind of
+ * mistake is reported with file:line, all of them, without a crash. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../collector/cfg.c"
+#include "../../collector/profile.c"
+#include "../../collector/regval.c"
+#include "../../collector/xmalloc.c"
+#include "tap.h"
+
+static char dir[] = "/tmp/vento-test-cfg.XXXXXX";
+static char errors[16384];
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads dir/name with stderr captured into errors[]. */
+static struct config *
+load(const char *name)
+{
+	char path[512];
+	struct config *c;
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	c = cfg_load(path);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(errors, 1, sizeof(errors) - 1, tmp);
+	errors[n] = '\0';
+	fclose(tmp);
+	return c;
+}
+
+static int
+has(const char *text)
+{
+	int found = strstr(errors, text) != NULL;
+
+	if (!found)
+		printf("# expected \"%s\" in:\n# %s\n", text, errors);
+	return found;
+}
+
+static const char good_profile[] =
+	"name = \"p\";\naddress_base = 1;\nsignals = (\n"
+	"  { name = \"wtur_w\"; fc = 4; address = 1; type = \"f32\"; order = \"CDAB\"; },\n"
+	"  { name = \"wtur_turst\"; fc = 3; address = 1; type = \"u16\"; }\n);\n";
+
+static const char bad_profile[] =
+	"name = \"bad\";\n"		       /* 1 */
+	"address_base = 1;\n"		       /* 2 */
+	"colour = \"red\";\n"		       /* 3: unknown key */
+	"signals = (\n"			       /* 4 */
+	"  { name = \"a\"; fc = 4; address = 1; type = \"f32\"; },\n" /* 5 */
+	"  { name = \"b\"; fc = 4; address = 2; type = \"u16\"; },\n" /* 6: overlaps a */
+	"  { name = \"c\"; fc = 4; address = 10; type = \"float\"; },\n" /* 7: type */
+	"  { name = \"a\"; fc = 4; address = 20; type = \"u16\"; },\n" /* 8: dup */
+	"  { name = \"d\"; fc = 4; address = 0; type = \"u16\"; },\n" /* 9: base 1 */
+	"  { name = \"e\"; fc = 7; address = 30; },\n"  /* 10: fc */
+	"  { name = \"f\"; fc = 4; address = 65536; type = \"u32\"; },\n" /* 11 */
+	"  { name = \"g\"; fc = 4; address = 40; size = 2; }\n" /* 12: key */
+	");\n";
+
+static const char *
+conf(const char *profile, const char *extra)
+{
+	static char buf[2048];
+
+	snprintf(buf, sizeof(buf),
+		 "database = { conninfo = \"dbname=x\"; };\n"
+		 "profile_dir = \".\";\n"
+		 "%s"
+		 "devices = ( { profile = \"%s\"; host = \"127.0.0.1\";\n"
+		 "  list = ( (\"T01\", \"127.0.0.1\", 1502), (\"T02\", \"::1\", 1503, 7) ); } );\n",
+		 extra, profile);
+	return buf;
+}
+
+int
+main(void)
+{
+	struct config *c;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	write_file("p.conf", good_profile);
+	write_file("bad.conf", bad_profile);
+
+	c = load("../../../../etc/vento.conf");
+	if (c == NULL) {
+		/* Run from the repository root, as make check does. */
+		char path[] = "etc/vento.conf";
+		c = cfg_load(path);
+	}
+	ok(c != NULL, "the shipped etc/vento.conf loads");
+	ok(c && c->ndevices == 40, "it has 40 devices");
+	ok(c && c->ncolumns == 12, "its profile has 12 signal columns");
+	ok(c && c->projection.annual_gwh == 720.0, "projection 720 GWh");
+	cfg_free(c);
+
+	write_file("good.conf", conf("p", ""));
+	c = load("good.conf");
+	ok(c != NULL, "a small configuration loads");
+	if (c) {
+		const struct device *t2 = cfg_find_device(c, "T02");
+		const struct signal *w = profile_find_signal(c->devices[0].profile, "wtur_w");
+
+		ok(t2 && t2->port == 1503 && t2->unit == 7 && strcmp(t2->host, "::1") == 0,
+		   "list entries override the group: host, port, unit");
+		ok(c->devices[0].unit == 1, "unit id defaults to 1");
+		ok(w && w->address == 0, "a 1-based address 1 is wire address 0");
+		ok(w && w->order == RV_CDAB, "word order per signal");
+		ok(c->devices[0].profile == c->devices[1].profile,
+		   "devices share one loaded profile");
+	}
+	cfg_free(c);
+
+	write_file("bad-profile.conf", conf("bad", ""));
+	c = load("bad-profile.conf");
+	ok(c == NULL, "a bad profile fails the load");
+	ok(has("bad.conf:3: unknown key 'colour'"), "unknown profile key, with its line");
+	ok(has("bad.conf:6: signal 'b' overlaps 'a' (line 5)"), "overlap named");
+	ok(has("bad.conf:7: unknown type 'float'"), "unknown type named");
+	ok(has("bad.conf:8: duplicate signal 'a' (first at line 5)"), "duplicate named");
+	ok(has("bad.conf:9: address 0 out of range 1..65536 for a 1-based profile"),
+	   "address below a 1-based profile");
+	ok(has("bad.conf:10: fc 7 out of range 1..4"), "function code range");
+	ok(has("bad.conf:11: signal 'f' runs past address 65535"),
+	   "a u32 at the last register runs past the end");
+	ok(has("bad.conf:12: unknown key 'size'"), "unknown signal key");
+	ok(has("bad-profile.conf:3: profile 'bad' is not usable"),
+	   "the configuration line that uses the profile");
+
+	write_file("bad-poll.conf",
+		   conf("p", "poll = {\n interval = 0;\n timeout = \"fast\";\n"
+			     " max_gap = 200;\n};\nstate_dir = 5;\nfoo = 1;\n"));
+	c = load("bad-poll.conf");
+	ok(c == NULL, "bad poll settings fail the load");
+	ok(has("bad-poll.conf:4: interval 0 out of range 0.1..3600"), "interval range");
+	ok(has("bad-poll.conf:5: timeout: expected a number"), "timeout type");
+	ok(has("bad-poll.conf:6: max_gap 200 out of range 0..124"), "max_gap range");
+	ok(has("bad-poll.conf:8: state_dir: expected a string"), "state_dir type");
+	ok(has("bad-poll.conf:9: unknown key 'foo'"), "unknown top-level key");
+
+	write_file("dup.conf",
+		   "profile_dir = \".\";\ndevices = ( { profile = \"p\";\n"
+		   "  list = ( (\"T01\", \"h\", 1), (\"T01\", \"h\", 2), (\"T03\", \"h\", 70000), 5 ); },\n"
+		   "  { profile = \"missing\"; name = \"M\"; host = \"h\"; port = 1; } );\n"
+		   "projection = { monthly_share = [1, 2, 3]; };\n");
+	c = load("dup.conf");
+	ok(c == NULL, "bad devices fail the load");
+	ok(has("dup.conf:3: duplicate device 'T01' (first at line 3)"), "duplicate device");
+	ok(has("dup.conf:3: device 'T03': port out of range 1..65535"), "port range");
+	ok(has("dup.conf:3: expected (\"name\", \"host\", port, unit) or \"name\""),
+	   "a list entry of the wrong shape");
+	ok(has("missing.conf:0: cannot read profile"), "a missing profile file");
+	ok(has("dup.conf:5: monthly_share must be an array of 12 numbers"),
+	   "monthly shares");
+
+	write_file("syntax.conf", "poll = {\n interval = 1.0;\n timeout = = 2;\n};\n");
+	c = load("syntax.conf");
+	ok(c == NULL && has("syntax.conf:3: syntax error"), "a syntax error names its line");
+
+	c = load("does-not-exist.conf");
+	ok(c == NULL && has("does-not-exist.conf:0: cannot read"), "a missing file");
+
+	write_file("nodev.conf", "devices = ( );\n");
+	c = load("nodev.conf");
+	ok(c == NULL && has("nodev.conf:1: no devices"), "no devices is an error");
+
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	}
+	return done();
+}
