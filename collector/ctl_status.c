@@ -98,22 +98,29 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 			continue;
 		}
 		double age = atof(PQgetvalue(r, i, 6));
-		if (age < 10)
+		const char *quality = ctl_quality_name(PQgetvalue(r, i, 2));
+		char power[32] = "-", wind[32] = "-";
+
+		if (age < 10 && strcmp(quality, "ok") == 0)
 			fresh++;
-		if (!PQgetisnull(r, i, 3))
+		if (!PQgetisnull(r, i, 3)) {
 			total_kw += atof(PQgetvalue(r, i, 3));
+			snprintf(power, sizeof(power), "%.1f",
+				 atof(PQgetvalue(r, i, 3)));
+		}
 		if (!PQgetisnull(r, i, 4)) {
 			wind_sum += atof(PQgetvalue(r, i, 4));
 			nwind++;
+			snprintf(wind, sizeof(wind), "%.2f",
+				 atof(PQgetvalue(r, i, 4)));
 		}
-		printf("%-8s %-8s %5s %9.1f %7.2f %8.1f %s\n", name,
+		printf("%-8s %-8s %5s %9s %7s %8.1f %s\n", name,
 		       PQgetvalue(r, i, 1),
-		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5),
-		       atof(PQgetvalue(r, i, 3)), atof(PQgetvalue(r, i, 4)),
-		       age, ctl_quality_name(PQgetvalue(r, i, 2)));
+		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5), power,
+		       wind, age, quality);
 	}
 	printf("\nfarm: %.1f MW from %d devices, mean wind %.2f m/s, %d of %d "
-	       "reporting within 10 s\n",
+	       "with a good sample in the last 10 s\n",
 	       total_kw / 1000, n, nwind ? wind_sum / nwind : 0.0, fresh, n);
 	PQclear(r);
 	PQfinish(conn);
