@@ -50,7 +50,8 @@ ctl_migrations_list(const char *dir, struct ctl_migration **out)
 		n++;
 	}
 	closedir(d);
-	qsort(m, (size_t)n, sizeof(*m), ctl_migration_cmp);
+	if (n > 1)
+		qsort(m, (size_t)n, sizeof(*m), ctl_migration_cmp);
 	for (int i = 1; i < n; i++)
 		if (m[i].version == m[i - 1].version) {
 			fprintf(stderr,

@@ -1,0 +1,64 @@
+/* spool.h - the on-disk queue between the writer and PostgreSQL. Only the
+ * writer thread calls it. */
+#ifndef VENTO_SPOOL_H
+#define VENTO_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct spool;
+
+/* What opening found and what the byte bound has cost so far. */
+struct spool_stats {
+	uint64_t bytes;		   /* on disk now */
+	uint64_t first_seq;	   /* oldest record kept, 0 when empty */
+	uint64_t last_seq;	   /* newest record, 0 when none yet */
+	uint64_t dropped_records;  /* given up to the byte bound */
+	uint64_t dropped_bytes;
+	uint64_t torn_bytes;	   /* an unsynced tail cut off at open */
+	uint64_t corrupt_records;  /* lost to damage found at open */
+};
+
+/*
+ * Opens (creating if needed) the spool in directory dir, bounded to
+ * max_bytes on disk. Checks every record: a torn tail of the newest
+ * segment is cut off; a damaged record elsewhere ends its segment, and
+ * what follows it there is lost; both are counted in the stats and named
+ * on stderr. Returns the spool, or NULL with errno set.
+ */
+struct spool *spool_open(const char *dir, uint64_t max_bytes);
+
+/* Closes the spool; what it holds stays on disk. Accepts NULL. */
+void spool_close(struct spool *s);
+
+/* The spool's identity: a random 64-bit number made with it, so that a
+ * position stored elsewhere is never applied to another spool. */
+uint64_t spool_id(const struct spool *s);
+
+/*
+ * Appends one record and returns its sequence number in *seq (one more than
+ * the last). Not durable until spool_sync. When the spool would exceed its
+ * bound, the oldest segments are dropped first and counted. Returns 0, or
+ * -1 with errno set.
+ */
+int spool_append(struct spool *s, const void *data, size_t len,
+		 uint64_t *seq);
+
+/* Makes every appended record durable (fdatasync). Returns 0 or -1. */
+int spool_sync(struct spool *s);
+
+/*
+ * Reads the first record with a sequence number above `after` into a
+ * buffer the spool owns (valid until the next call). Returns 1 with *data,
+ * *len and *seq set, 0 when there is none, -1 on error with errno set.
+ */
+int spool_next(struct spool *s, uint64_t after, const void **data,
+	       size_t *len, uint64_t *seq);
+
+/* Records up to seq are stored elsewhere: frees the segments that hold
+ * only such records. Returns 0 or -1. */
+int spool_ack(struct spool *s, uint64_t seq);
+
+void spool_get_stats(const struct spool *s, struct spool_stats *st);
+
+#endif
