@@ -43,7 +43,8 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 
 COMMON = cfg profile regval log xmalloc
 VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
-	$(COMMON) ventod plan link poller queue writer store notify))
+	$(COMMON) ventod plan link poller queue writer store notify spool \
+	crc32c record))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
 	plan link))

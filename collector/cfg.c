@@ -620,8 +620,8 @@ cfg_parse_projection(struct cfg_load *l, const config_setting_t *g,
 }
 
 static const char *const cfg_root_keys[] = {
-	"database", "state_dir", "poll", "profile_dir", "devices",
-	"projection", NULL,
+	"database", "state_dir", "spool_max_mb", "poll", "profile_dir",
+	"devices", "projection", NULL,
 };
 static const char *const cfg_database_keys[] = { "conninfo", NULL };
 static const char *const cfg_poll_keys[] = {
@@ -692,6 +692,12 @@ cfg_load(const char *path)
 		c->state_dir = cfg_path(path, buf);
 	else
 		c->state_dir = xstrdup("/var/lib/vento");
+	{
+		double mb = 2048;
+
+		cfg_number(&l, root, path, "spool_max_mb", 1, 1 << 20, &mb);
+		c->spool_max_bytes = (uint64_t)(mb * 1024 * 1024);
+	}
 	if ((g = config_setting_get_member(root, "poll")) != NULL) {
 		cfg_check_keys(&l, g, path, cfg_poll_keys);
 		cfg_number(&l, g, path, "interval", 0.1, 3600,

@@ -14,15 +14,21 @@
 
 #define STORE_DAY_MS (86400LL * 1000)
 
+struct store_device {
+	char name[DEVICE_NAME_MAX];
+	short id;
+};
+
 struct store {
 	const struct config *cfg;
 	PGconn *conn;
-	short *device_id;    /* per configured device: its id in the database */
-	int **column_signal; /* per profile, per column: signal index or -1 */
-	char *copy_sql;
+	struct store_device *devices; /* sorted by name, for bsearch */
+	int ndevices;
+	char spool_id[24];
 	int64_t part_lo, part_hi; /* days (UTC) that have partitions */
 	char error[512];
-	char *buf; /* COPY data of one batch */
+	int error_is_data;
+	char *buf; /* COPY data of one record */
 	size_t len, cap;
 };
 
@@ -40,42 +46,12 @@ store_set_error(struct store *s, const char *fmt, ...)
 		*nl = nl[1] ? ' ' : '\0';
 }
 
-static int
-store_profile_index(const struct config *c, const struct profile *p)
-{
-	for (int i = 0; i < c->nprofiles; i++)
-		if (c->profiles[i] == p)
-			return i;
-	return -1;
-}
-
 struct store *
 store_open(const struct config *c)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
-	size_t len = 64;
 
 	s->cfg = c;
-	s->device_id = xcalloc((size_t)c->ndevices, sizeof(short));
-	s->column_signal = xcalloc((size_t)c->nprofiles, sizeof(int *));
-	for (int p = 0; p < c->nprofiles; p++) {
-		const struct profile *pr = c->profiles[p];
-
-		s->column_signal[p] = xcalloc((size_t)c->ncolumns, sizeof(int));
-		for (int col = 0; col < c->ncolumns; col++)
-			s->column_signal[p][col] = -1;
-		for (int i = 0; i < pr->nsignals; i++)
-			s->column_signal[p][pr->signals[i].column] = i;
-	}
-	for (int col = 0; col < c->ncolumns; col++)
-		len += strlen(c->columns[col]) + 2;
-	s->copy_sql = xmalloc(len);
-	strcpy(s->copy_sql, "COPY raw_sample (time, device_id, quality");
-	for (int col = 0; col < c->ncolumns; col++) {
-		strcat(s->copy_sql, ", ");
-		strcat(s->copy_sql, c->columns[col]);
-	}
-	strcat(s->copy_sql, ") FROM STDIN");
 	return s;
 }
 
@@ -94,11 +70,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	store_disconnect(s);
-	for (int p = 0; p < s->cfg->nprofiles; p++)
-		free(s->column_signal[p]);
-	free(s->column_signal);
-	free(s->device_id);
-	free(s->copy_sql);
+	free(s->devices);
 	free(s->buf);
 	free(s);
 }
@@ -115,6 +87,19 @@ store_error(const struct store *s)
 	return s->error;
 }
 
+/* Data exceptions (22), integrity violations (23) and syntax or access
+ * errors (42) are the data's fault: sending it again cannot help. */
+static void
+store_classify(struct store *s, const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	s->error_is_data = PQstatus(s->conn) == CONNECTION_OK && state &&
+			   (strncmp(state, "22", 2) == 0 ||
+			    strncmp(state, "23", 2) == 0 ||
+			    strncmp(state, "42", 2) == 0);
+}
+
 /* Runs a query expecting tuples or a command result; NULL on error. */
 static PGresult *
 store_query(struct store *s, const char *sql, int nparams,
@@ -127,6 +112,7 @@ store_query(struct store *s, const char *sql, int nparams,
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return r;
 	store_set_error(s, "%s", PQresultErrorMessage(r));
+	store_classify(s, r);
 	PQclear(r);
 	return NULL;
 }
@@ -188,28 +174,87 @@ store_check_schema(struct store *s)
 }
 
 static int
+store_device_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_device *)a)->name,
+		      ((const struct store_device *)b)->name);
+}
+
+/* Registers a device and keeps the name-to-id table sorted. Returns its
+ * id, or -1. */
+static int
+store_register(struct store *s, const char *name, const char *kind,
+	       const char *profile)
+{
+	const char *params[3] = { name, kind, profile };
+	PGresult *r = store_query(s, "SELECT vento_register_device($1, $2, $3)",
+				  3, params);
+	struct store_device *d;
+
+	if (r == NULL)
+		return -1;
+	s->devices = xreallocarray(s->devices, (size_t)s->ndevices + 1,
+				   sizeof(*s->devices));
+	d = &s->devices[s->ndevices++];
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->id = (short)atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	qsort(s->devices, (size_t)s->ndevices, sizeof(*s->devices),
+	      store_device_cmp);
+	return 0;
+}
+
+static int
 store_register_devices(struct store *s)
 {
 	static const char *const kinds[] = { "turbine", "meter" };
 
+	s->ndevices = 0;
 	for (int i = 0; i < s->cfg->ndevices; i++) {
 		const struct device *d = &s->cfg->devices[i];
-		const char *params[3] = { d->name, kinds[d->kind],
-					  d->profile->name };
-		PGresult *r = store_query(
-			s, "SELECT vento_register_device($1, $2, $3)", 3,
-			params);
 
-		if (r == NULL)
+		if (store_register(s, d->name, kinds[d->kind],
+				   d->profile->name) == -1)
 			return -1;
-		s->device_id[i] = (short)atoi(PQgetvalue(r, 0, 0));
-		PQclear(r);
 	}
 	return 0;
 }
 
+/* The database id of a device named in a record. A device no longer in
+ * the configuration is registered as it comes, so that its spooled rows
+ * are not lost. Returns -1 on error. */
+static int
+store_device_id(struct store *s, const char *name)
+{
+	struct store_device key, *d;
+
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	d = bsearch(&key, s->devices, (size_t)s->ndevices, sizeof(key),
+		    store_device_cmp);
+	if (d)
+		return d->id;
+	if (store_register(s, name, "turbine", "unknown") == -1)
+		return -1;
+	return store_device_id(s, name);
+}
+
+static int
+store_read_position(struct store *s, uint64_t *acked)
+{
+	const char *params[1] = { s->spool_id };
+	PGresult *r = store_query(
+		s, "SELECT acked FROM spool_position WHERE spool_id = $1", 1,
+		params);
+
+	if (r == NULL)
+		return -1;
+	*acked = PQntuples(r) ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return 0;
+}
+
 int
-store_connect(struct store *s)
+store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 {
 	char *conninfo;
 
@@ -226,7 +271,9 @@ store_connect(struct store *s)
 		store_disconnect(s);
 		return -1;
 	}
-	if (store_check_schema(s) == -1 || store_register_devices(s) == -1) {
+	snprintf(s->spool_id, sizeof(s->spool_id), "%016" PRIx64, spool_id);
+	if (store_check_schema(s) == -1 || store_register_devices(s) == -1 ||
+	    store_read_position(s, acked) == -1) {
 		store_disconnect(s);
 		return -1;
 	}
@@ -272,31 +319,29 @@ store_append(struct store *s, const char *text, size_t n)
 	s->len += n;
 }
 
-/* Formats one sample as a COPY text row. */
-static void
-store_format_row(struct store *s, const struct sample *smp)
+/* Formats one row of a record as a COPY text line. */
+static int
+store_format_row(struct store *s, const struct record *rec,
+		 const struct record_row *row)
 {
-	const struct config *c = s->cfg;
-	const struct device *d = &c->devices[smp->device];
-	const int *map = s->column_signal[store_profile_index(c, d->profile)];
 	char field[64];
 	struct tm tm;
-	time_t secs = (time_t)(smp->tick_ms / 1000);
-	int n;
+	time_t secs = (time_t)(row->tick_ms / 1000);
+	int id = store_device_id(s, row->device), n;
 
+	if (id == -1)
+		return -1;
 	gmtime_r(&secs, &tm);
 	n = (int)strftime(field, sizeof(field), "%Y-%m-%d %H:%M:%S", &tm);
 	n += snprintf(field + n, sizeof(field) - (size_t)n, ".%03d+00\t%d\t%d",
-		      (int)(smp->tick_ms % 1000), s->device_id[smp->device],
-		      smp->quality);
+		      (int)(row->tick_ms % 1000), id, row->quality);
 	store_append(s, field, (size_t)n);
-	for (int col = 0; col < c->ncolumns; col++) {
-		int i = map[col];
-		const struct sample_value *v = i >= 0 ? &smp->values[i] : NULL;
+	for (int col = 0; col < rec->ncolumns; col++) {
+		const struct record_value *v = &row->values[col];
 
-		if (v == NULL || !v->valid)
+		if (v->tag == RECORD_NULL)
 			n = snprintf(field, sizeof(field), "\t\\N");
-		else if (profile_signal_is_integer(&d->profile->signals[i]))
+		else if (v->tag == RECORD_INT)
 			n = snprintf(field, sizeof(field), "\t%" PRId64, v->iv);
 		else
 			/* 17 digits carry a double exactly; PostgreSQL then
@@ -305,6 +350,7 @@ store_format_row(struct store *s, const struct sample *smp)
 		store_append(s, field, (size_t)n);
 	}
 	store_append(s, "\n", 1);
+	return 0;
 }
 
 static int
@@ -318,59 +364,127 @@ store_exec(struct store *s, const char *sql)
 	return 0;
 }
 
-long
-store_write(struct store *s, const struct sample *list)
+/* COPYs one record inside the open transaction. */
+static int
+store_copy(struct store *s, const struct record *rec)
 {
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-	long rows = 0;
+	char *sql;
+	size_t n = 64;
 	PGresult *r;
 
-	if (s->conn == NULL) {
-		store_set_error(s, "not connected");
-		return -1;
-	}
 	s->len = 0;
-	for (const struct sample *p = list; p; p = p->next) {
-		if (p->tick_ms < lo)
-			lo = p->tick_ms;
-		if (p->tick_ms > hi)
-			hi = p->tick_ms;
-		store_format_row(s, p);
-		rows++;
+	for (int i = 0; i < rec->nrows; i++)
+		if (store_format_row(s, rec, &rec->rows[i]) == -1)
+			return -1;
+	for (int col = 0; col < rec->ncolumns; col++)
+		n += strlen(rec->columns[col]) + 4;
+	sql = xmalloc(n);
+	strcpy(sql, "COPY raw_sample (time, device_id, quality");
+	for (int col = 0; col < rec->ncolumns; col++) {
+		/* Quoted: a column name comes from the spool, not from us. */
+		strcat(sql, ", \"");
+		strcat(sql, rec->columns[col]);
+		strcat(sql, "\"");
 	}
-	if (rows == 0)
-		return 0;
-	if (store_ensure_partitions(s, lo, hi) == -1 ||
-	    store_exec(s, "BEGIN") == -1)
-		return -1;
-	r = PQexec(s->conn, s->copy_sql);
+	strcat(sql, ") FROM STDIN");
+	r = PQexec(s->conn, sql);
+	free(sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		store_set_error(s, "%s", PQresultErrorMessage(r));
+		store_classify(s, r);
 		PQclear(r);
-		goto rollback;
+		return -1;
 	}
 	PQclear(r);
 	if (PQputCopyData(s->conn, s->buf, (int)s->len) != 1 ||
 	    PQputCopyEnd(s->conn, NULL) != 1) {
 		store_set_error(s, "%s", PQerrorMessage(s->conn));
-		goto rollback;
+		s->error_is_data = 0;
+		return -1;
 	}
 	while ((r = PQgetResult(s->conn)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			store_set_error(s, "%s", PQresultErrorMessage(r));
+			store_classify(s, r);
 			PQclear(r);
 			while ((r = PQgetResult(s->conn)) != NULL)
 				PQclear(r);
-			goto rollback;
+			return -1;
 		}
 		PQclear(r);
 	}
-	if (store_exec(s, "COMMIT") == -1)
+	return 0;
+}
+
+static int
+store_set_position(struct store *s, uint64_t seq)
+{
+	char acked[24];
+	const char *params[2] = { s->spool_id, acked };
+	PGresult *r;
+
+	snprintf(acked, sizeof(acked), "%" PRIu64, seq);
+	r = store_query(s,
+			"INSERT INTO spool_position (spool_id, acked) "
+			"VALUES ($1, $2) ON CONFLICT (spool_id) DO UPDATE "
+			"SET acked = excluded.acked, updated_at = now()",
+			2, params);
+	if (r == NULL)
 		return -1;
+	PQclear(r);
+	return 0;
+}
+
+long
+store_write(struct store *s, const struct record *recs, int n, uint64_t seq)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	long rows = 0;
+
+	s->error_is_data = 0;
+	if (s->conn == NULL) {
+		store_set_error(s, "not connected");
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < recs[k].nrows; i++) {
+			int64_t t = recs[k].rows[i].tick_ms;
+
+			lo = t < lo ? t : lo;
+			hi = t > hi ? t : hi;
+			rows++;
+		}
+	if (rows > 0 && store_ensure_partitions(s, lo, hi) == -1)
+		return -1;
+	/* Devices new to the database are registered outside the
+	 * transaction, so that a rollback cannot undo an id we keep. */
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < recs[k].nrows; i++)
+			if (store_device_id(s, recs[k].rows[i].device) == -1)
+				return -1;
+	if (store_exec(s, "BEGIN") == -1)
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (recs[k].nrows > 0 && store_copy(s, &recs[k]) == -1)
+			goto rollback;
+	if (store_set_position(s, seq) == -1 || store_exec(s, "COMMIT") == -1)
+		goto rollback;
 	return rows;
 
 rollback:
-	r = PQexec(s->conn, "ROLLBACK");
-	PQclear(r);
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
 	return -1;
+}
+
+int
+store_skip(struct store *s, uint64_t seq)
+{
+	return store_set_position(s, seq);
+}
+
+int
+store_error_is_data(const struct store *s)
+{
+	return s->error_is_data;
 }

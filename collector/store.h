@@ -3,8 +3,10 @@
 #ifndef VENTO_STORE_H
 #define VENTO_STORE_H
 
+#include <stdint.h>
+
 #include "cfg.h"
-#include "sample.h"
+#include "record.h"
 
 /* The schema version this binary writes; schema/NNN_*.sql up to it. */
 #define STORE_SCHEMA_VERSION 1
@@ -19,21 +21,30 @@ struct store *store_open(const struct config *c);
 void store_close(struct store *s);
 
 /*
- * Connects, checks the schema version and the raw table's columns, and
- * registers the configured devices. Returns 0, or -1 with the reason in
- * store_error(s).
+ * Connects, checks the schema version and the raw table's columns,
+ * registers the configured devices, and reads how far the spool spool_id
+ * has been stored into *acked (0 when never). Returns 0, or -1 with the
+ * reason in store_error(s).
  */
-int store_connect(struct store *s);
+int store_connect(struct store *s, uint64_t spool_id, uint64_t *acked);
 
 void store_disconnect(struct store *s);
 int store_is_up(const struct store *s);
 
 /*
- * Writes the samples of list (linked by next) in one transaction with COPY.
- * Returns the number of rows written, or -1 with the reason in
- * store_error(s); then nothing of the list was written.
+ * Writes n records in one transaction, with COPY, together with the spool
+ * position seq they end at. Returns the number of rows written, or -1 with
+ * the reason in store_error(s); then nothing was written, and
+ * store_error_is_data(s) tells whether the data itself was refused (so
+ * that retrying cannot help) rather than the connection failing.
  */
-long store_write(struct store *s, const struct sample *list);
+long store_write(struct store *s, const struct record *recs, int n,
+		 uint64_t seq);
+
+/* Moves the spool position to seq alone, past a record set aside. */
+int store_skip(struct store *s, uint64_t seq);
+
+int store_error_is_data(const struct store *s);
 
 /* The last error, one line. */
 const char *store_error(const struct store *s);

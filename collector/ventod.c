@@ -119,9 +119,9 @@ ventod_report(struct ventod *v)
 			fresh++;
 	}
 	notify_send("STATUS=%d/%d devices answering, database %s, %lld rows "
-		    "stored, %lld pending",
+		    "stored, %lld batches spooled",
 		    fresh, v->cfg->ndevices, ws.db_up ? "up" : "down",
-		    ws.rows, ws.pending);
+		    ws.rows, ws.backlog);
 }
 
 int

@@ -1,25 +1,30 @@
-/* writer.c - the writer thread: takes what the pollers queued, keeps it
- * while PostgreSQL is away, and stores it in batches. It reconnects with
- * capped backoff and never blocks the pollers: they only ever wait on the
+/* writer.c - the writer thread: appends what the pollers queued to the
+ * disk spool (fsynced per batch, about once a second), then copies spooled
+ * records to PostgreSQL in order, committing the spool position with the
+ * rows. While the database is away it keeps spooling; when it returns, the
+ * backlog drains in large transactions. The pollers only ever wait on the
  * queue's lock. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
+#include "record.h"
+#include "spool.h"
 #include "store.h"
 #include "writer.h"
 #include "xmalloc.h"
 
-/* Rows per transaction: large enough to drain a backlog fast, small enough
- * that one failure does not redo minutes of work. */
-#define WRITER_BATCH_ROWS 20000
-/* Until the disk spool exists, the backlog is held in memory up to this
- * many rows (about 30 minutes of 40 turbines), and beyond it the oldest
- * rows are dropped, counted and logged. */
-#define WRITER_MAX_PENDING (40L * 1800)
+/* Records per transaction when draining a backlog: about 256 s of live
+ * data, large enough to drain far faster than real time, small enough to
+ * come back to the queue within a second or two. */
+#define WRITER_RECORDS_PER_TX 256
 #define WRITER_BACKOFF_MAX_MS 30000
 
 struct writer {
@@ -27,12 +32,16 @@ struct writer {
 	const struct config *cfg;
 	struct queue *queue;
 	struct store *store;
+	struct spool *spool;
 	atomic_int stop;
-	struct sample *head, *tail; /* taken from the queue, not stored */
-	long pending;
+	uint64_t acked; /* the last spool record stored, once connected */
 	int64_t retry_at_ms, backoff_ms;
-	atomic_llong rows, dropped, newest_ms, progress_ms, pending_now;
+	uint64_t dropped_seen, quarantined;
+	uint64_t careful_until;
+	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
+		dropped;
 	atomic_int db_up;
+	struct log_limit complain;
 };
 
 static int64_t
@@ -44,69 +53,42 @@ writer_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Moves a list from the queue to the spool; the list is freed either way,
+ * since a sample that cannot be spooled cannot be kept anywhere safer. */
 static void
-writer_adopt(struct writer *w, struct sample *list)
+writer_spool(struct writer *w, struct sample *list)
 {
-	for (struct sample *s = list; s; s = s->next) {
-		if (w->tail)
-			w->tail->next = s;
-		else
-			w->head = s;
-		w->tail = s;
-		w->pending++;
-	}
-	if (w->pending > WRITER_MAX_PENDING) {
-		long n = w->pending - WRITER_MAX_PENDING;
+	struct spool_stats st;
+	unsigned char *buf;
+	size_t len;
+	uint64_t seq;
+	long n = 0;
 
-		for (long i = 0; i < n; i++) {
-			struct sample *s = w->head;
-
-			w->head = s->next;
-			free(s);
-		}
-		w->pending -= n;
-		atomic_fetch_add(&w->dropped, n);
-		log_err("writer: backlog over %ld rows while the database is "
-			"away: dropped the %ld oldest",
-			WRITER_MAX_PENDING, n);
-	}
-}
-
-/* Stores up to one batch from the head. Returns 0, or -1 on failure. */
-static int
-writer_store_batch(struct writer *w)
-{
-	struct sample *cut = w->head, *rest;
-	long n = 1, rows;
-	int64_t newest = 0;
-
-	while (n < WRITER_BATCH_ROWS && cut->next) {
-		cut = cut->next;
+	if (list == NULL)
+		return;
+	buf = record_encode(w->cfg, list, &len);
+	for (struct sample *s = list, *next; s; s = next) {
+		next = s->next;
+		free(s);
 		n++;
 	}
-	rest = cut->next;
-	cut->next = NULL;
-	rows = store_write(w->store, w->head);
-	if (rows == -1) {
-		cut->next = rest;
-		return -1;
-	}
-	while (w->head) {
-		struct sample *s = w->head;
+	if (spool_append(w->spool, buf, len, &seq) == -1 ||
+	    spool_sync(w->spool) == -1) {
+		unsigned held;
 
-		w->head = s->next;
-		if (s->tick_ms > newest)
-			newest = s->tick_ms;
-		free(s);
+		if (log_limit_pass(&w->complain, &held))
+			log_err("writer: cannot spool %ld rows in %s: %s", n,
+				w->cfg->state_dir, strerror(errno));
+		atomic_fetch_add(&w->dropped, n);
 	}
-	w->head = rest;
-	if (rest == NULL)
-		w->tail = NULL;
-	w->pending -= n;
-	atomic_fetch_add(&w->rows, rows);
-	if (newest > atomic_load(&w->newest_ms))
-		atomic_store(&w->newest_ms, newest);
-	return 0;
+	free(buf);
+	spool_get_stats(w->spool, &st);
+	if (st.dropped_records > w->dropped_seen) {
+		log_err("writer: spool full (%" PRIu64 " bytes): dropped the "
+			"oldest %" PRIu64 " batches of raw samples",
+			st.bytes, st.dropped_records - w->dropped_seen);
+		w->dropped_seen = st.dropped_records;
+	}
 }
 
 static void
@@ -121,27 +103,144 @@ writer_fail(struct writer *w, const char *what)
 		w->backoff_ms = WRITER_BACKOFF_MAX_MS;
 }
 
-/* One attempt to store everything pending. */
+/* Sets a record PostgreSQL refuses aside, with the reason, so that it
+ * never blocks the records behind it. */
 static void
-writer_flush(struct writer *w)
+writer_quarantine(struct writer *w, uint64_t seq, const void *data,
+		  size_t len, const char *reason)
 {
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/quarantine", w->cfg->state_dir);
+	mkdir(path, 0750);
+	snprintf(path, sizeof(path), "%s/quarantine/%016" PRIx64 ".rec",
+		 w->cfg->state_dir, seq);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite(data, 1, len, f) != len) {
+		log_err("writer: cannot quarantine record %" PRIu64 " in %s: "
+			"%s; it is dropped",
+			seq, path, strerror(errno));
+	} else {
+		log_err("writer: record %" PRIu64 " refused (%s); set aside "
+			"in %s",
+			seq, reason, path);
+	}
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "%s/quarantine/%016" PRIx64 ".reason",
+		 w->cfg->state_dir, seq);
+	if ((f = fopen(path, "w")) != NULL) {
+		fprintf(f, "%s\n", reason);
+		fclose(f);
+	}
+	w->quarantined++;
+}
+
+/* Stores up to a transaction's worth of spooled records. Returns 1 when
+ * something was stored or set aside, 0 when the spool is drained, -1 on
+ * failure. */
+static int
+writer_store_some(struct writer *w)
+{
+	struct record recs[WRITER_RECORDS_PER_TX];
+	/* After a refused batch, one record per transaction until past it,
+	 * to find the record at fault. */
+	int max = w->acked < w->careful_until ? 1 : WRITER_RECORDS_PER_TX;
+	uint64_t seq = w->acked;
+	int64_t newest = 0;
+	const void *data = NULL;
+	size_t len = 0;
+	int n = 0, r;
+	long rows;
+
+	while (n < max && (r = spool_next(w->spool, seq, &data, &len, &seq)) == 1) {
+		if (record_decode(data, len, &recs[n]) == -1) {
+			if (n > 0) {
+				seq = w->careful_until = seq - 1;
+				break;
+			}
+			writer_quarantine(w, seq, data, len,
+					  "not a valid record");
+			if (store_skip(w->store, seq) == -1)
+				return -1;
+			w->acked = seq;
+			spool_ack(w->spool, seq);
+			return 1;
+		}
+		for (int i = 0; i < recs[n].nrows; i++)
+			if (recs[n].rows[i].tick_ms > newest)
+				newest = recs[n].rows[i].tick_ms;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	rows = store_write(w->store, recs, n, seq);
+	for (int k = 0; k < n; k++)
+		record_free(&recs[k]);
+	if (rows == -1) {
+		if (!store_error_is_data(w->store))
+			return -1;
+		if (n > 1) {
+			w->careful_until = seq;
+			return 1;
+		}
+		/* The one record PostgreSQL refuses: set it aside. Its bytes
+		 * are read again, since decoding may have moved the buffer. */
+		if (spool_next(w->spool, w->acked, &data, &len, &seq) == 1)
+			writer_quarantine(w, seq, data, len,
+					  store_error(w->store));
+		if (store_skip(w->store, seq) == -1)
+			return -1;
+		w->acked = seq;
+		spool_ack(w->spool, seq);
+		return 1;
+	}
+	w->acked = seq;
+	spool_ack(w->spool, seq);
+	atomic_fetch_add(&w->rows, rows);
+	if (newest > atomic_load(&w->newest_ms))
+		atomic_store(&w->newest_ms, newest);
+	return 1;
+}
+
+/* Connects when due, then stores spooled records until the spool is
+ * drained or the time slice (so that the queue is served) is used up. */
+static void
+writer_flush(struct writer *w, int64_t slice_ms)
+{
+	int64_t until = writer_mono_ms() + slice_ms;
+	int r;
+
 	if (!store_is_up(w->store)) {
 		if (writer_mono_ms() < w->retry_at_ms)
 			return;
-		if (store_connect(w->store) == -1) {
+		if (store_connect(w->store, spool_id(w->spool), &w->acked) == -1) {
 			writer_fail(w, "cannot connect to the database");
 			return;
 		}
-		log_info("writer: connected to the database");
+		log_info("writer: connected to the database; spool stored up "
+			 "to record %" PRIu64,
+			 w->acked);
 		atomic_store(&w->db_up, 1);
 		w->backoff_ms = 1000;
+		spool_ack(w->spool, w->acked);
 	}
-	while (w->head) {
-		if (writer_store_batch(w) == -1) {
-			writer_fail(w, "cannot store a batch");
-			return;
-		}
-	}
+	while ((r = writer_store_some(w)) == 1 && writer_mono_ms() < until)
+		;
+	if (r == -1)
+		writer_fail(w, "cannot store spooled rows");
+}
+
+static void
+writer_update_stats(struct writer *w)
+{
+	struct spool_stats st;
+
+	spool_get_stats(w->spool, &st);
+	atomic_store(&w->backlog, (long long)(st.last_seq - (w->acked < st.last_seq ? w->acked : st.last_seq)));
+	atomic_store(&w->spool_bytes, (long long)st.bytes);
+	atomic_store(&w->progress_ms, writer_mono_ms());
 }
 
 static void *
@@ -150,20 +249,17 @@ writer_run(void *arg)
 	struct writer *w = arg;
 
 	while (!atomic_load(&w->stop)) {
-		writer_adopt(w, queue_take_all(w->queue, 200));
-		if (w->head)
-			writer_flush(w);
-		atomic_store(&w->pending_now, w->pending);
-		atomic_store(&w->progress_ms, writer_mono_ms());
+		writer_spool(w, queue_take_all(w->queue, 200));
+		writer_flush(w, 1000);
+		writer_update_stats(w);
 	}
-	/* The pollers have stopped: what is queued now is all there is. */
-	writer_adopt(w, queue_take_all(w->queue, 0));
-	if (w->head) {
-		w->retry_at_ms = 0;
-		writer_flush(w);
-	}
-	if (w->pending)
-		log_err("writer: %ld rows not stored at exit", w->pending);
+	/* The pollers have stopped: what is queued now is all there is. It
+	 * is spooled, and stored if the database lets us within a few
+	 * seconds; otherwise the next start stores it. */
+	writer_spool(w, queue_take_all(w->queue, 0));
+	if (store_is_up(w->store))
+		writer_flush(w, 5000);
+	writer_update_stats(w);
 	return NULL;
 }
 
@@ -171,16 +267,44 @@ struct writer *
 writer_start(const struct config *c, struct queue *q)
 {
 	struct writer *w = xcalloc(1, sizeof(*w));
+	struct spool_stats st;
+	char dir[4096];
 	int e;
 
 	w->cfg = c;
 	w->queue = q;
+	w->complain.interval = 60;
+	snprintf(dir, sizeof(dir), "%s/spool", c->state_dir);
+	if (mkdir(c->state_dir, 0750) == -1 && errno != EEXIST) {
+		e = errno;
+		log_err("writer: cannot make %s: %s", c->state_dir,
+			strerror(e));
+		free(w);
+		errno = e;
+		return NULL;
+	}
+	w->spool = spool_open(dir, c->spool_max_bytes);
+	if (w->spool == NULL) {
+		e = errno;
+		log_err("writer: cannot open the spool %s: %s", dir,
+			strerror(e));
+		free(w);
+		errno = e;
+		return NULL;
+	}
+	spool_get_stats(w->spool, &st);
+	w->dropped_seen = st.dropped_records;
+	if (st.last_seq >= st.first_seq && st.first_seq > 0)
+		log_info("writer: spool %s holds records %" PRIu64 "..%" PRIu64
+			 " (%" PRIu64 " bytes)",
+			 dir, st.first_seq, st.last_seq, st.bytes);
 	w->store = store_open(c);
 	w->backoff_ms = 1000;
-	atomic_store(&w->progress_ms, writer_mono_ms());
+	writer_update_stats(w);
 	e = pthread_create(&w->thread, NULL, writer_run, w);
 	if (e != 0) {
 		store_close(w->store);
+		spool_close(w->spool);
 		free(w);
 		errno = e;
 		return NULL;
@@ -195,13 +319,8 @@ writer_stop(struct writer *w)
 		return;
 	atomic_store(&w->stop, 1);
 	pthread_join(w->thread, NULL);
-	while (w->head) {
-		struct sample *s = w->head;
-
-		w->head = s->next;
-		free(s);
-	}
 	store_close(w->store);
+	spool_close(w->spool);
 	free(w);
 }
 
@@ -209,7 +328,8 @@ void
 writer_get_stats(struct writer *w, struct writer_stats *st)
 {
 	st->rows = atomic_load(&w->rows);
-	st->pending = atomic_load(&w->pending_now);
+	st->backlog = atomic_load(&w->backlog);
+	st->spool_bytes = atomic_load(&w->spool_bytes);
 	st->dropped = atomic_load(&w->dropped);
 	st->newest_ms = atomic_load(&w->newest_ms);
 	st->progress_ms = atomic_load(&w->progress_ms);

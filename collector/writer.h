@@ -11,8 +11,9 @@ struct writer;
 
 struct writer_stats {
 	long long rows;		/* rows committed */
-	long long pending;	/* rows taken from the queue, not yet stored */
-	long long dropped;	/* rows given up at the memory bound */
+	long long backlog;	/* spool records not yet stored */
+	long long spool_bytes;	/* the spool's size on disk */
+	long long dropped;	/* rows that could not be spooled */
 	int64_t newest_ms;	/* newest tick committed, or 0 */
 	int64_t progress_ms;	/* monotonic ms of the last loop turn */
 	int db_up;
@@ -22,8 +23,8 @@ struct writer_stats {
  * it. Returns NULL with errno set when the thread cannot start. */
 struct writer *writer_start(const struct config *c, struct queue *q);
 
-/* Stops the writer after a last attempt to store what is queued, and frees
- * it. Call after the pollers have stopped. Accepts NULL. */
+/* Stops the writer after spooling what is queued and a last attempt to
+ * store it, and frees it. Call after the pollers have stopped. Accepts NULL. */
 void writer_stop(struct writer *w);
 
 void writer_get_stats(struct writer *w, struct writer_stats *st);

@@ -74,3 +74,13 @@ BEGIN
         END IF;
     END LOOP;
 END $$;
+
+-- Where ventod's disk spool has been stored up to. The writer updates its
+-- row in the same transaction as the rows it copies, so that after a crash
+-- or an outage replay neither loses nor repeats a batch. One row per spool
+-- (a spool's identity is a random number made with it).
+CREATE TABLE spool_position (
+    spool_id text PRIMARY KEY,
+    acked bigint NOT NULL,            -- the last spool record stored
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
