@@ -44,10 +44,10 @@ LIBS = $(PKG_LIBS) -lpthread -lm
 COMMON = cfg profile regval log xmalloc
 VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventod plan link poller queue writer store notify spool \
-	crc32c record))
+	crc32c record health))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
-	plan link))
+	plan link health))
 SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \
 	$(addprefix $(BUILD)/collector/,$(addsuffix .o,$(COMMON)))

@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
+#include "health.h"
 
 /* Only the last minutes are searched: the raw table's BRIN index makes that
  * cheap, and a device silent for longer is shown as silent. */
@@ -54,6 +56,36 @@ ctl_status_json(PGresult *r)
 	printf("]}\n");
 }
 
+/* One line about the collector itself, from its health file. */
+static void
+ctl_status_collector(struct ctl *ctl)
+{
+	struct health h;
+	long age;
+
+	if (ctl_config(ctl) == NULL)
+		return;
+	if (health_read(ctl->cfg->state_dir, &h) == -1) {
+		printf("collector: no health file in %s (ventod not running "
+		       "with this configuration?)\n",
+		       ctl->cfg->state_dir);
+		return;
+	}
+	age = (long)(time(NULL) - h.updated);
+	if (h.pid == 0) {
+		printf("collector: STOPPED %ld s ago; spool %.1f MB with %lld "
+		       "batches not yet stored\n",
+		       age, (double)h.spool_bytes / 1048576.0, h.spool_backlog);
+		return;
+	}
+	printf("collector: pid %ld, %s (%ld s ago), database %s, spool %.1f "
+	       "MB with %lld batches not yet stored, %lld batches dropped at "
+	       "the spool bound\n",
+	       h.pid, age > 10 ? "NOT UPDATING" : "updating", age,
+	       h.db_up ? "up" : "DOWN", (double)h.spool_bytes / 1048576.0,
+	       h.spool_backlog, h.spool_dropped);
+}
+
 int
 ctl_status(struct ctl *ctl, int argc, char **argv)
 {
@@ -69,8 +101,11 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		       "power, wind, age, quality; and the farm's total.\n");
 		return CTL_OK;
 	}
-	if ((conn = ctl_db_connect(ctl)) == NULL)
+	if ((conn = ctl_db_connect(ctl)) == NULL) {
+		if (!ctl->json)
+			ctl_status_collector(ctl);
 		return CTL_FAIL;
+	}
 	r = PQexec(conn, ctl_status_sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "ventoctl: status: %s",
@@ -122,6 +157,7 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	printf("\nfarm: %.1f MW from %d devices, mean wind %.2f m/s, %d of %d "
 	       "with a good sample in the last 10 s\n",
 	       total_kw / 1000, n, nwind ? wind_sum / nwind : 0.0, fresh, n);
+	ctl_status_collector(ctl);
 	PQclear(r);
 	PQfinish(conn);
 	return CTL_OK;

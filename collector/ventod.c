@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cfg.h"
+#include "health.h"
 #include "log.h"
 #include "notify.h"
 #include "plan.h"
@@ -31,6 +33,7 @@ struct ventod {
 	struct queue *queue;
 	struct writer *writer;
 	struct poller **pollers; /* per device */
+	struct log_limit complain;
 };
 
 static void
@@ -82,6 +85,19 @@ ventod_start(struct ventod *v)
 	return 0;
 }
 
+/* After the writer stopped: the last word in the health file. */
+static void
+ventod_report_stopped(const struct ventod *v)
+{
+	struct health h;
+
+	if (health_read(v->cfg->state_dir, &h) == -1)
+		memset(&h, 0, sizeof(h));
+	h.updated = (int64_t)time(NULL);
+	h.pid = 0;
+	health_write(v->cfg->state_dir, &h);
+}
+
 /* Stops everything in reverse order of starting; the writer goes last so
  * that it stores what the pollers queued. */
 static void
@@ -102,13 +118,16 @@ ventod_stop(struct ventod *v)
 	free(v->plans);
 }
 
-/* A line for systemd's STATUS=: what an operator sees in systemctl. */
+/* A line for systemd's STATUS= (what an operator sees in systemctl) and
+ * the health file that ventoctl reads. */
 static void
-ventod_report(struct ventod *v)
+ventod_report(struct ventod *v, int running)
 {
 	struct writer_stats ws;
+	struct health h;
 	int64_t now_ms = (int64_t)time(NULL) * 1000;
 	int fresh = 0;
+	unsigned held;
 
 	writer_get_stats(v->writer, &ws);
 	for (int i = 0; i < v->cfg->ndevices; i++) {
@@ -122,6 +141,22 @@ ventod_report(struct ventod *v)
 		    "stored, %lld batches spooled",
 		    fresh, v->cfg->ndevices, ws.db_up ? "up" : "down",
 		    ws.rows, ws.backlog);
+	memset(&h, 0, sizeof(h));
+	h.updated = now_ms / 1000;
+	h.pid = running ? (long)getpid() : 0; /* 0: stopped cleanly */
+	h.devices = v->cfg->ndevices;
+	h.devices_ok = fresh;
+	h.db_up = ws.db_up;
+	h.rows = ws.rows;
+	h.spool_bytes = ws.spool_bytes;
+	h.spool_backlog = ws.backlog;
+	h.spool_dropped = ws.spool_dropped;
+	h.lost = ws.dropped;
+	h.newest_ms = ws.newest_ms;
+	if (health_write(v->cfg->state_dir, &h) == -1 &&
+	    log_limit_pass(&v->complain, &held))
+		log_warn("cannot write %s/health: %s", v->cfg->state_dir,
+			 strerror(errno));
 }
 
 int
@@ -203,11 +238,12 @@ main(int argc, char **argv)
 			log_warn("SIGHUP: reloading is not supported yet; "
 				 "restart ventod to apply a new "
 				 "configuration");
-		ventod_report(&v);
+		ventod_report(&v, 1);
 	}
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");
 	ventod_stop(&v);
+	ventod_report_stopped(&v);
 	cfg_free(v.cfg);
 	notify_close();
 	return 0;

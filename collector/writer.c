@@ -39,7 +39,7 @@ struct writer {
 	uint64_t dropped_seen, quarantined;
 	uint64_t careful_until;
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
-		dropped;
+		dropped, spool_dropped;
 	atomic_int db_up;
 	struct log_limit complain;
 };
@@ -240,6 +240,7 @@ writer_update_stats(struct writer *w)
 	spool_get_stats(w->spool, &st);
 	atomic_store(&w->backlog, (long long)(st.last_seq - (w->acked < st.last_seq ? w->acked : st.last_seq)));
 	atomic_store(&w->spool_bytes, (long long)st.bytes);
+	atomic_store(&w->spool_dropped, (long long)st.dropped_records);
 	atomic_store(&w->progress_ms, writer_mono_ms());
 }
 
@@ -331,6 +332,7 @@ writer_get_stats(struct writer *w, struct writer_stats *st)
 	st->backlog = atomic_load(&w->backlog);
 	st->spool_bytes = atomic_load(&w->spool_bytes);
 	st->dropped = atomic_load(&w->dropped);
+	st->spool_dropped = atomic_load(&w->spool_dropped);
 	st->newest_ms = atomic_load(&w->newest_ms);
 	st->progress_ms = atomic_load(&w->progress_ms);
 	st->db_up = atomic_load(&w->db_up);

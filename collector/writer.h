@@ -14,6 +14,7 @@ struct writer_stats {
 	long long backlog;	/* spool records not yet stored */
 	long long spool_bytes;	/* the spool's size on disk */
 	long long dropped;	/* rows that could not be spooled */
+	long long spool_dropped; /* records dropped at the spool's bound */
 	int64_t newest_ms;	/* newest tick committed, or 0 */
 	int64_t progress_ms;	/* monotonic ms of the last loop turn */
 	int db_up;

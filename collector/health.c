@@ -1,0 +1,70 @@
+/* health.c - a key=value file, so that it is also readable by people and
+ * scripts. Unknown keys are skipped, so older readers read newer files. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "health.h"
+
+int
+health_write(const char *dir, const struct health *h)
+{
+	char tmp[4096], path[4096];
+	FILE *f;
+	int e;
+
+	snprintf(path, sizeof(path), "%s/health", dir);
+	snprintf(tmp, sizeof(tmp), "%s/health.tmp", dir);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(f,
+		"updated=%" PRId64 "\npid=%ld\ndevices=%d\ndevices_ok=%d\n"
+		"db_up=%d\nrows=%lld\nspool_bytes=%lld\nspool_backlog=%lld\n"
+		"spool_dropped=%lld\nlost=%lld\nnewest_ms=%" PRId64 "\n",
+		h->updated, h->pid, h->devices, h->devices_ok, h->db_up,
+		h->rows, h->spool_bytes, h->spool_backlog, h->spool_dropped,
+		h->lost, h->newest_ms);
+	if (fclose(f) != 0 || rename(tmp, path) == -1) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+health_read(const char *dir, struct health *h)
+{
+	char path[4096], line[256], key[64];
+	long long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/health", dir);
+	memset(h, 0, sizeof(*h));
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[a-z_]=%lld", key, &v) != 2)
+			continue;
+#define HEALTH_KEY(name, field)                                                \
+	if (strcmp(key, name) == 0)                                            \
+		h->field = (__typeof__(h->field))v;
+		HEALTH_KEY("updated", updated)
+		HEALTH_KEY("pid", pid)
+		HEALTH_KEY("devices", devices)
+		HEALTH_KEY("devices_ok", devices_ok)
+		HEALTH_KEY("db_up", db_up)
+		HEALTH_KEY("rows", rows)
+		HEALTH_KEY("spool_bytes", spool_bytes)
+		HEALTH_KEY("spool_backlog", spool_backlog)
+		HEALTH_KEY("spool_dropped", spool_dropped)
+		HEALTH_KEY("lost", lost)
+		HEALTH_KEY("newest_ms", newest_ms)
+#undef HEALTH_KEY
+	}
+	fclose(f);
+	return 0;
+}
