@@ -1,5 +1,8 @@
-/* spool.c - the on-disk queue between the writer and PostgreSQL. Only the
- * writer thread calls it.
+/* spool.c - the on-disk queue between the pollers' queue and PostgreSQL.
+ * Two threads use it: one appends (and syncs), the other reads and
+ * acknowledges. A mutex guards the segment list; the append side's file
+ * descriptor belongs to the appending thread alone, so that fdatasync runs
+ * outside the lock and never holds up the reader.
  *
  * The spool is a directory of segment files, each named after the sequence
  * number of its first record (16 hex digits, ".seg"), plus "spool.id".
@@ -13,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,7 @@ struct spool_segment {
 };
 
 struct spool {
+	pthread_mutex_t lock;
 	char *dir;
 	uint64_t id;
 	uint64_t max_bytes, segment_max;
@@ -297,6 +302,7 @@ spool_open(const char *dir, uint64_t max_bytes)
 	struct spool *s = xcalloc(1, sizeof(*s));
 	int e;
 
+	pthread_mutex_init(&s->lock, NULL);
 	s->dir = xstrdup(dir);
 	s->append_fd = s->rd_fd = -1;
 	s->max_bytes = max_bytes;
@@ -342,6 +348,7 @@ spool_close(struct spool *s)
 	free(s->segs);
 	free(s->rd_buf);
 	free(s->dir);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -387,8 +394,9 @@ spool_append_segment(struct spool *s)
 	return 0;
 }
 
-int
-spool_append(struct spool *s, const void *data, size_t len, uint64_t *seq)
+static int
+spool_append_locked(struct spool *s, const void *data, size_t len,
+		    uint64_t *seq)
 {
 	unsigned char hdr[SPOOL_HEADER];
 	struct spool_segment *g;
@@ -440,6 +448,17 @@ spool_append(struct spool *s, const void *data, size_t len, uint64_t *seq)
 }
 
 int
+spool_append(struct spool *s, const void *data, size_t len, uint64_t *seq)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	r = spool_append_locked(s, data, len, seq);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int
 spool_sync(struct spool *s)
 {
 	if (s->append_fd == -1)
@@ -447,9 +466,9 @@ spool_sync(struct spool *s)
 	return fdatasync(s->append_fd);
 }
 
-int
-spool_next(struct spool *s, uint64_t after, const void **data, size_t *len,
-	   uint64_t *seq)
+static int
+spool_next_locked(struct spool *s, uint64_t after, const void **data,
+		  size_t *len, uint64_t *seq)
 {
 	int i = 0, damaged;
 	uint64_t off = 0;
@@ -491,17 +510,33 @@ spool_next(struct spool *s, uint64_t after, const void **data, size_t *len,
 }
 
 int
+spool_next(struct spool *s, uint64_t after, const void **data, size_t *len,
+	   uint64_t *seq)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	r = spool_next_locked(s, after, data, len, seq);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int
 spool_ack(struct spool *s, uint64_t seq)
 {
+	pthread_mutex_lock(&s->lock);
 	while (s->nsegs > 1 && s->segs[0].last_seq <= seq)
 		spool_remove_segment(s, 0);
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 void
-spool_get_stats(const struct spool *s, struct spool_stats *st)
+spool_get_stats(struct spool *s, struct spool_stats *st)
 {
+	pthread_mutex_lock(&s->lock);
 	*st = s->stats;
 	st->first_seq = s->nsegs ? s->segs[0].first_seq : 0;
 	st->last_seq = s->next_seq - 1;
+	pthread_mutex_unlock(&s->lock);
 }

@@ -1,5 +1,5 @@
-/* spool.h - the on-disk queue between the writer and PostgreSQL. Only the
- * writer thread calls it. */
+/* spool.h - the on-disk queue between the pollers' queue and PostgreSQL.
+ * One thread appends and syncs; another reads and acknowledges. */
 #ifndef VENTO_SPOOL_H
 #define VENTO_SPOOL_H
 
@@ -44,12 +44,14 @@ uint64_t spool_id(const struct spool *s);
 int spool_append(struct spool *s, const void *data, size_t len,
 		 uint64_t *seq);
 
-/* Makes every appended record durable (fdatasync). Returns 0 or -1. */
+/* Makes every appended record durable (fdatasync). Only the appending
+ * thread may call it. Returns 0 or -1. */
 int spool_sync(struct spool *s);
 
 /*
  * Reads the first record with a sequence number above `after` into a
- * buffer the spool owns (valid until the next call). Returns 1 with *data,
+ * buffer the spool owns (valid until the next spool_next). Records are
+ * readable once appended, synced or not. Returns 1 with *data,
  * *len and *seq set, 0 when there is none, -1 on error with errno set.
  */
 int spool_next(struct spool *s, uint64_t after, const void **data,
@@ -59,6 +61,6 @@ int spool_next(struct spool *s, uint64_t after, const void **data,
  * only such records. Returns 0 or -1. */
 int spool_ack(struct spool *s, uint64_t seq);
 
-void spool_get_stats(const struct spool *s, struct spool_stats *st);
+void spool_get_stats(struct spool *s, struct spool_stats *st);
 
 #endif

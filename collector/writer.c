@@ -1,9 +1,10 @@
-/* writer.c - the writer thread: appends what the pollers queued to the
- * disk spool (fsynced per batch, about once a second), then copies spooled
- * records to PostgreSQL in order, committing the spool position with the
- * rows. While the database is away it keeps spooling; when it returns, the
- * backlog drains in large transactions. The pollers only ever wait on the
- * queue's lock. */
+/* writer.c - delivery, in two threads. The spooler appends what the
+ * pollers queued to the disk spool and syncs it, about once a second; the
+ * writer copies spooled records to PostgreSQL in order and commits the
+ * spool position with the rows. The two are apart so that a database that
+ * hangs never holds polled data in memory only. While the database is away
+ * the spool grows; when it returns, the backlog drains in large
+ * transactions. The pollers only ever wait on the queue's lock. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -28,7 +29,10 @@
 #define WRITER_BACKOFF_MAX_MS 30000
 
 struct writer {
-	pthread_t thread;
+	pthread_t thread, spooler;
+	pthread_mutex_t lock; /* with `spooled`: wakes the writer */
+	pthread_cond_t spooled;
+	atomic_int spooler_done;
 	const struct config *cfg;
 	struct queue *queue;
 	struct store *store;
@@ -36,8 +40,9 @@ struct writer {
 	atomic_int stop;
 	uint64_t acked; /* the last spool record stored, once connected */
 	int64_t retry_at_ms, backoff_ms;
-	uint64_t dropped_seen, quarantined;
-	uint64_t careful_until;
+	uint64_t dropped_seen;  /* the spooler's */
+	uint64_t quarantined;   /* the writer's */
+	uint64_t careful_until; /* the writer's */
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
 		dropped, spool_dropped;
 	atomic_int db_up;
@@ -82,6 +87,9 @@ writer_spool(struct writer *w, struct sample *list)
 		atomic_fetch_add(&w->dropped, n);
 	}
 	free(buf);
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_signal(&w->spooled);
+	pthread_mutex_unlock(&w->lock);
 	spool_get_stats(w->spool, &st);
 	if (st.dropped_records > w->dropped_seen) {
 		log_err("writer: spool full (%" PRIu64 " bytes): dropped the "
@@ -245,19 +253,51 @@ writer_update_stats(struct writer *w)
 }
 
 static void *
+writer_spooler_run(void *arg)
+{
+	struct writer *w = arg;
+
+	while (!atomic_load(&w->stop))
+		writer_spool(w, queue_take_all(w->queue, 200));
+	/* The pollers have stopped: what is queued now is all there is. */
+	writer_spool(w, queue_take_all(w->queue, 0));
+	atomic_store(&w->spooler_done, 1);
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_signal(&w->spooled);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Waits until the spooler has appended something, or 200 ms. */
+static void
+writer_wait_spooled(struct writer *w)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += 200 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_timedwait(&w->spooled, &w->lock, &until);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *
 writer_run(void *arg)
 {
 	struct writer *w = arg;
 
-	while (!atomic_load(&w->stop)) {
-		writer_spool(w, queue_take_all(w->queue, 200));
+	while (!atomic_load(&w->spooler_done)) {
+		writer_wait_spooled(w);
 		writer_flush(w, 1000);
 		writer_update_stats(w);
 	}
-	/* The pollers have stopped: what is queued now is all there is. It
-	 * is spooled, and stored if the database lets us within a few
-	 * seconds; otherwise the next start stores it. */
-	writer_spool(w, queue_take_all(w->queue, 0));
+	/* Everything polled is spooled. It is stored now if the database
+	 * lets us within a few seconds; otherwise the next start stores
+	 * it. */
 	if (store_is_up(w->store))
 		writer_flush(w, 5000);
 	writer_update_stats(w);
@@ -302,10 +342,28 @@ writer_start(const struct config *c, struct queue *q)
 	w->store = store_open(c);
 	w->backoff_ms = 1000;
 	writer_update_stats(w);
-	e = pthread_create(&w->thread, NULL, writer_run, w);
+	pthread_mutex_init(&w->lock, NULL);
+	{
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->spooled, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	e = pthread_create(&w->spooler, NULL, writer_spooler_run, w);
+	if (e == 0) {
+		e = pthread_create(&w->thread, NULL, writer_run, w);
+		if (e != 0) {
+			atomic_store(&w->stop, 1);
+			pthread_join(w->spooler, NULL);
+		}
+	}
 	if (e != 0) {
 		store_close(w->store);
 		spool_close(w->spool);
+		pthread_cond_destroy(&w->spooled);
+		pthread_mutex_destroy(&w->lock);
 		free(w);
 		errno = e;
 		return NULL;
@@ -319,9 +377,12 @@ writer_stop(struct writer *w)
 	if (w == NULL)
 		return;
 	atomic_store(&w->stop, 1);
+	pthread_join(w->spooler, NULL);
 	pthread_join(w->thread, NULL);
 	store_close(w->store);
 	spool_close(w->spool);
+	pthread_cond_destroy(&w->spooled);
+	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
 

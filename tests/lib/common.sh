@@ -155,3 +155,57 @@ tap_done() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
 }
+
+# vento_compare SERVED_CSV: loads what ventosim served and what the
+# database holds, and sets
+#   SERVED  (device, second) pairs served
+#   STORED  rows stored
+#   MISSING pairs served but not stored
+#   EXTRA   rows stored that were never served
+#   DUPS    (device, second) pairs stored more than once
+#   WRONG   stored values that differ from the served ones (integers
+#           exactly, floats after rounding to float32)
+# The tables served, stored and missing stay for further questions.
+vento_compare() {
+	vento_psql -c "DROP TABLE IF EXISTS served, stored, missing" \
+		-c "CREATE TABLE served (second bigint, device text, signal text, value text, raw text)" \
+		-c "\\copy served FROM '$1' CSV" \
+		-c "CREATE TABLE stored AS
+		    SELECT d.name AS device, extract(epoch FROM r.time)::bigint AS second,
+		           kv.key AS signal, kv.value
+		    FROM raw_sample r JOIN device d ON d.id = r.device_id,
+		         jsonb_each_text(to_jsonb(r) - 'time' - 'device_id' - 'quality') kv
+		    WHERE r.quality = 0" \
+		-c "CREATE TABLE missing AS
+		    SELECT DISTINCT device, second FROM served
+		    EXCEPT SELECT device, extract(epoch FROM time)::bigint FROM raw_sample r
+		           JOIN device d ON d.id = r.device_id"
+	SERVED=$(vento_psql -c "SELECT count(*) FROM (SELECT DISTINCT device, second FROM served) s")
+	STORED=$(vento_psql -c "SELECT count(*) FROM raw_sample")
+	MISSING=$(vento_psql -c "SELECT count(*) FROM missing")
+	EXTRA=$(vento_psql -c "SELECT count(*) FROM (SELECT DISTINCT device, second FROM stored
+	                        EXCEPT SELECT DISTINCT device, second FROM served) x")
+	DUPS=$(vento_psql -c "SELECT count(*) FROM (SELECT 1 FROM raw_sample
+	                       GROUP BY device_id, time HAVING count(*) > 1) d")
+	WRONG=$(vento_psql -c "SELECT count(*) FROM stored s LEFT JOIN served v USING (device, second, signal)
+	        WHERE v.value IS NULL
+	           OR (signal IN ('wtur_totwh', 'wtur_turst') AND s.value::numeric <> v.value::numeric)
+	           OR (signal NOT IN ('wtur_totwh', 'wtur_turst') AND s.value::real <> v.value::real)")
+	echo "# served $SERVED, stored $STORED, missing $MISSING, extra $EXTRA, duplicates $DUPS, wrong $WRONG"
+}
+
+# vento_health KEY: a value from ventod's health file.
+vento_health() {
+	sed -n "s/^$1=//p" "$WORK/state/health" 2>/dev/null
+}
+
+# vento_wait_drained SECONDS: waits until ventod has stored its whole spool
+# with the database up.
+vento_wait_drained() {
+	local n=$(($1 * 10))
+	while [ "$(vento_health db_up)" != 1 ] || [ "$(vento_health spool_backlog)" != 0 ]; do
+		[ "$n" -le 0 ] && return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+}

@@ -49,3 +49,19 @@ pg_stop() {
 	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -m fast -w stop \
 		>/dev/null 2>&1 || true
 }
+
+# pg_resume DIR: starts the existing cluster again after pg_stop.
+pg_resume() {
+	local dir=$1
+	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -l "$dir/postgresql.log" -w \
+		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC" \
+		start >/dev/null
+}
+
+# pg_crash DIR: stops the cluster the hard way (immediate mode): every
+# session is cut and open transactions are lost, as in a crash.
+pg_crash() {
+	local dir=$1
+	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -m immediate -w stop \
+		>/dev/null 2>&1 || true
+}
