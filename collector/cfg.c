@@ -695,7 +695,7 @@ cfg_load(const char *path)
 	{
 		double mb = 2048;
 
-		cfg_number(&l, root, path, "spool_max_mb", 1, 1 << 20, &mb);
+		cfg_number(&l, root, path, "spool_max_mb", 0.01, 1 << 20, &mb);
 		c->spool_max_bytes = (uint64_t)(mb * 1024 * 1024);
 	}
 	if ((g = config_setting_get_member(root, "poll")) != NULL) {

@@ -90,6 +90,7 @@ vento_write_conf() {
 	{
 		echo 'database = { conninfo = "dbname=vento"; };'
 		echo "state_dir = \"$WORK/state\";"
+		[ -n "${SPOOL_MAX_MB:-}" ] && echo "spool_max_mb = $SPOOL_MAX_MB;"
 		echo "profile_dir = \"$VENTO_ROOT/etc/profiles\";"
 		echo 'poll = { interval = 1.0; timeout = 0.5; };'
 		echo 'devices = ( { kind = "turbine"; profile = "vento-sim-4500"; list = ('
@@ -208,4 +209,36 @@ vento_wait_drained() {
 		n=$((n - 1))
 		sleep 0.1
 	done
+}
+
+# vento_hold_writer: opens a transaction that locks spool_position, so that
+# ventod's writer, having copied its rows, waits on the lock with its
+# transaction open: the moment a crash must not lose or double. Waits
+# until the writer is there (its transaction has written) and sets
+# HOLDER_PID; returns 1 if it never got there.
+vento_hold_writer() {
+	psql -X -q -c "BEGIN; LOCK TABLE spool_position IN EXCLUSIVE MODE; SELECT pg_sleep(120);" \
+		>/dev/null 2>&1 &
+	HOLDER_PID=$!
+	VENTO_PIDS="$VENTO_PIDS $HOLDER_PID"
+	local n=150
+	while [ "$n" -gt 0 ]; do
+		[ "$(vento_psql -c "SELECT count(*) FROM pg_stat_activity
+		     WHERE application_name = 'ventod' AND wait_event_type = 'Lock'
+		       AND backend_xid IS NOT NULL")" = 1 ] && return 0
+		n=$((n - 1))
+		sleep 0.1
+	done
+	return 1
+}
+
+
+# vento_release_writer: ends the transaction vento_hold_writer opened.
+# (psql's own end would not do: a backend in pg_sleep does not notice its
+# client leaving.)
+vento_release_writer() {
+	vento_psql -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	               WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$HOLDER_PID" 2>/dev/null
+	return 0
 }

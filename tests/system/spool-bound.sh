@@ -1,0 +1,56 @@
+#!/bin/bash
+# spool-bound: the database is away longer than the spool can hold (a
+# 64 KiB bound here). The oldest batches are dropped, counted, logged and
+# shown by ventoctl status; the spool stays within its bound; what was kept
+# is stored exactly once when the database returns.
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+vento_setup
+
+N=40
+base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
+SPOOL_MAX_MB=0.0625 vento_write_conf "$WORK/vento.conf" $N "$base"
+pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+
+vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 19 \
+	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
+sim=$LAST_PID
+vento_wait_file "$WORK/sim.ready" 20 || { echo "Bail out! ventosim not ready"; exit 1; }
+vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
+ventod=$LAST_PID
+check "the first rows are stored" vento_wait_drained 30
+
+pg_stop "$WORK"
+down_at=$(date +%s)
+sleep 40
+check "the spool stays within its bound ($(vento_health spool_bytes) bytes)" \
+	test "$(vento_health spool_bytes)" -le 65536
+dropped=$(vento_health spool_dropped)
+check "the health file counts dropped batches ($dropped)" test "$dropped" -gt 0
+check "the log says so" grep -q 'spool full .*dropped the oldest' "$WORK/ventod.log"
+pg_resume "$WORK"
+up_at=$(date +%s)
+check "the rest drains" vento_wait_drained 60
+"$BIN/ventoctl" -c "$WORK/vento.conf" status >"$WORK/status.txt" 2>&1
+check "ventoctl status shows the dropped batches" \
+	grep -q "spool .* $dropped batches dropped at the spool bound" "$WORK/status.txt"
+sleep 2
+vento_stop "$ventod"
+check_eq "ventod exits 0" 0 "$?"
+vento_stop "$sim" >/dev/null || true
+
+vento_compare "$WORK/served.csv"
+check "ticks were lost to the bound ($MISSING)" test "$MISSING" -gt 0
+check_eq "only ticks of the outage are missing" 0 \
+	"$(vento_psql -c "SELECT count(*) FROM missing WHERE second < $down_at - 2 OR second > $up_at")"
+m_min=$(vento_psql -c "SELECT min(second) FROM missing")
+m_max=$(vento_psql -c "SELECT max(second) FROM missing")
+check_eq "the oldest were dropped: nothing kept inside the dropped run" 0 \
+	"$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time > to_timestamp($m_min + 1) AND time < to_timestamp($m_max - 1)")"
+check "what was kept of the outage is stored (the newest part)" \
+	test "$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time > to_timestamp($m_max) AND time <= to_timestamp($up_at)")" -gt 0
+check_eq "nothing stored that was not served" 0 "$EXTRA"
+check_eq "nothing stored twice" 0 "$DUPS"
+check_eq "every value as served" 0 "$WRONG"
+tap_done
