@@ -623,7 +623,9 @@ static const char *const cfg_root_keys[] = {
 	"database", "state_dir", "spool_max_mb", "poll", "profile_dir",
 	"devices", "projection", NULL,
 };
-static const char *const cfg_database_keys[] = { "conninfo", NULL };
+static const char *const cfg_database_keys[] = {
+	"conninfo", "retention_days", NULL,
+};
 static const char *const cfg_poll_keys[] = {
 	"interval", "slow_interval", "timeout", "max_gap", NULL,
 };
@@ -658,6 +660,7 @@ cfg_load(const char *path)
 	c->slow_interval = 60.0;
 	c->timeout = 0.5;
 	c->max_gap = 8;
+	c->retention_days = 90;
 	c->projection.annual_gwh = 720.0;
 	memcpy(c->projection.monthly_share, cfg_default_shares,
 	       sizeof(cfg_default_shares));
@@ -687,6 +690,8 @@ cfg_load(const char *path)
 			free(c->conninfo);
 			c->conninfo = xstrdup(buf);
 		}
+		cfg_int(&l, g, path, "retention_days", 1, 36500,
+			&c->retention_days);
 	}
 	if (cfg_string(&l, root, path, "state_dir", buf, sizeof(buf)) == 1)
 		c->state_dir = cfg_path(path, buf);

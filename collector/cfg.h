@@ -32,6 +32,7 @@ struct config {
 	char *conninfo;	 /* libpq; the PG* environment fills what it omits */
 	char *state_dir; /* the spool and other state */
 	uint64_t spool_max_bytes;
+	int retention_days; /* raw samples kept this long */
 	double poll_interval;	/* seconds between fast reads */
 	double slow_interval;	/* seconds between slow reads */
 	double timeout;		/* per Modbus request, seconds */

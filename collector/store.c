@@ -488,3 +488,23 @@ store_error_is_data(const struct store *s)
 {
 	return s->error_is_data;
 }
+
+int
+store_drop_old(struct store *s, int retention_days)
+{
+	char days[16];
+	const char *params[1] = { days };
+	PGresult *r;
+	int n;
+
+	snprintf(days, sizeof(days), "%d", retention_days);
+	r = store_query(s,
+			"SELECT vento_drop_partitions(now() - make_interval("
+			"days => $1::int))",
+			1, params);
+	if (r == NULL)
+		return -1;
+	n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}

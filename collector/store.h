@@ -46,6 +46,10 @@ int store_skip(struct store *s, uint64_t seq);
 
 int store_error_is_data(const struct store *s);
 
+/* Drops the raw partitions older than the retention. Returns how many, or
+ * -1. */
+int store_drop_old(struct store *s, int retention_days);
+
 /* The last error, one line. */
 const char *store_error(const struct store *s);
 

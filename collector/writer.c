@@ -40,6 +40,7 @@ struct writer {
 	atomic_int stop;
 	uint64_t acked; /* the last spool record stored, once connected */
 	int64_t retry_at_ms, backoff_ms;
+	int64_t housekeeping_at_ms; /* the writer's */
 	uint64_t dropped_seen;  /* the spooler's */
 	uint64_t quarantined;   /* the writer's */
 	uint64_t careful_until; /* the writer's */
@@ -232,12 +233,29 @@ writer_flush(struct writer *w, int64_t slice_ms)
 			 w->acked);
 		atomic_store(&w->db_up, 1);
 		w->backoff_ms = 1000;
+		w->housekeeping_at_ms = 0;
 		spool_ack(w->spool, w->acked);
 	}
 	while ((r = writer_store_some(w)) == 1 && writer_mono_ms() < until)
 		;
-	if (r == -1)
+	if (r == -1) {
 		writer_fail(w, "cannot store spooled rows");
+		return;
+	}
+	/* Housekeeping rides on the writer's connection: once after each
+	 * connect, then hourly. */
+	if (writer_mono_ms() >= w->housekeeping_at_ms) {
+		int n = store_drop_old(w->store, w->cfg->retention_days);
+
+		if (n > 0)
+			log_info("writer: dropped %d daily partitions older "
+				 "than %d days",
+				 n, w->cfg->retention_days);
+		else if (n == -1)
+			log_warn("writer: housekeeping: %s",
+				 store_error(w->store));
+		w->housekeeping_at_ms = writer_mono_ms() + 3600 * 1000;
+	}
 }
 
 static void

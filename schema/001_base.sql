@@ -84,3 +84,54 @@ CREATE TABLE spool_position (
     acked bigint NOT NULL,            -- the last spool record stored
     updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Drops the daily partitions that end before p_before: the raw retention.
+-- Returns how many were dropped.
+CREATE FUNCTION vento_drop_partitions(p_before timestamptz)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    part record;
+    dropped integer := 0;
+BEGIN
+    FOR part IN
+        SELECT c.relname
+        FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'raw_sample'::regclass
+          AND c.relname ~ '^raw_sample_[0-9]{8}$'
+          AND (to_date(substr(c.relname, 12), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= p_before
+    LOOP
+        EXECUTE format('DROP TABLE %I', part.relname);
+        dropped := dropped + 1;
+    END LOOP;
+    RETURN dropped;
+END $$;
+
+-- Three roles. Log-in users are made members of them:
+--   vento_owner   owns the schema and runs ventoctl migrate;
+--   vento_writer  ventod: inserts samples, moves its spool position;
+--   vento_reader  Grafana and ventoctl: reads everything, changes nothing.
+-- Creating roles needs CREATEROLE; roles that exist already are kept.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vento_writer') THEN
+        CREATE ROLE vento_writer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'vento_reader') THEN
+        CREATE ROLE vento_reader NOLOGIN;
+    END IF;
+END $$;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
+GRANT USAGE ON SCHEMA public TO vento_writer, vento_reader;
+GRANT SELECT ON vento_migration, device TO vento_writer;
+GRANT INSERT ON raw_sample TO vento_writer;
+GRANT SELECT, INSERT, UPDATE ON spool_position TO vento_writer;
+GRANT EXECUTE ON FUNCTION vento_register_device(text, text, text),
+                          vento_ensure_partitions(timestamptz, timestamptz),
+                          vento_drop_partitions(timestamptz) TO vento_writer;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO vento_reader;
+-- Tables later migrations add are readable too.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO vento_reader;
