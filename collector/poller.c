@@ -35,12 +35,12 @@ struct poller {
 };
 
 static int64_t
-poller_clock_ms(clockid_t clock)
+poller_clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void
@@ -139,50 +139,57 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
 	queue_push(p->queue, s);
 }
 
-/* Sleeps until the monotonic deadline, waking now and then to look at the
- * stop flag. Returns 1 when asked to stop. */
+/* Sleeps until the monotonic deadline (ns), waking now and then to look
+ * at the stop flag. Returns 1 when asked to stop. */
 static int
-poller_sleep_until(struct poller *p, int64_t deadline_ms)
+poller_sleep_until(struct poller *p, int64_t deadline)
 {
 	for (;;) {
-		int64_t now = poller_clock_ms(CLOCK_MONOTONIC);
-		int64_t left = deadline_ms - now;
+		int64_t left = deadline - poller_clock_ns(CLOCK_MONOTONIC);
 		struct timespec ts;
 
 		if (atomic_load(&p->stop))
 			return 1;
 		if (left <= 0)
 			return 0;
-		if (left > POLLER_SLICE_MS)
-			left = POLLER_SLICE_MS;
-		ts.tv_sec = (time_t)(left / 1000);
-		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		if (left > POLLER_SLICE_MS * 1000000LL)
+			left = POLLER_SLICE_MS * 1000000LL;
+		ts.tv_sec = (time_t)(left / 1000000000);
+		ts.tv_nsec = (long)(left % 1000000000);
 		nanosleep(&ts, NULL);
 	}
 }
+
+/*
+ * The schedule: tick is the wall-clock time a sample is stamped with (ns
+ * since the epoch, a whole multiple of the interval), deadline the
+ * monotonic time its poll starts, POLLER_PHASE after the tick so that the
+ * device's own clock is past the tick when the request arrives.
+ */
+#define POLLER_PHASE 5000000LL /* 5 ms */
 
 static void *
 poller_run(void *arg)
 {
 	struct poller *p = arg;
-	int64_t interval = (int64_t)(p->cfg->poll_interval * 1000 + 0.5);
-	int64_t slow = (int64_t)(p->cfg->slow_interval * 1000 + 0.5);
-	int64_t real = poller_clock_ms(CLOCK_REALTIME);
-	int64_t mono = poller_clock_ms(CLOCK_MONOTONIC);
+	int64_t interval = (int64_t)(p->cfg->poll_interval * 1e9 + 0.5);
+	int64_t slow = (int64_t)(p->cfg->slow_interval * 1e9 + 0.5);
+	int64_t real = poller_clock_ns(CLOCK_REALTIME);
+	int64_t mono = poller_clock_ns(CLOCK_MONOTONIC);
 	/* Ticks fall on whole multiples of the interval in UTC, so every
 	 * device's rows of one tick share one timestamp. */
 	int64_t tick = (real / interval + 1) * interval;
-	int64_t deadline = mono + (tick - real);
+	int64_t deadline = mono + (tick - real) + POLLER_PHASE;
 	int first = 1;
 
 	while (!poller_sleep_until(p, deadline)) {
-		int64_t late;
+		int64_t late, drift;
 
-		poller_poll(p, tick, first || tick % slow < interval);
+		poller_poll(p, tick / 1000000, first || tick % slow < interval);
 		first = 0;
 		tick += interval;
 		deadline += interval;
-		mono = poller_clock_ms(CLOCK_MONOTONIC);
+		mono = poller_clock_ns(CLOCK_MONOTONIC);
 		late = mono - deadline;
 		if (late >= 0) {
 			/* The poll overran whole ticks: skip them rather than
@@ -193,18 +200,21 @@ poller_run(void *arg)
 			tick += skip * interval;
 			deadline += skip * interval;
 		}
-		/* The wall clock was stepped: re-anchor the stamps, keep
-		 * the monotonic rhythm. */
-		real = poller_clock_ms(CLOCK_REALTIME);
-		if (llabs((tick - real) - (deadline - mono)) > interval / 2 + 250) {
-			int64_t next = (real / interval + 1) * interval;
-
-			log_warn("%s: wall clock moved by %+" PRId64
-				 " ms; ticks re-anchored",
-				 p->dev->name,
-				 (real - tick) + (deadline - mono));
-			tick = next;
-			deadline = mono + (next - real);
+		/* How far the wall clock now disagrees with the schedule. A
+		 * small drift (NTP slewing) moves the deadline. A step moves
+		 * the stamps to the new wall clock, and the next poll comes
+		 * within one interval: no burst of catch-up polls after a
+		 * step forward, no stall after a step back. */
+		real = poller_clock_ns(CLOCK_REALTIME);
+		drift = (deadline - POLLER_PHASE - mono) - (tick - real);
+		if (llabs(drift) > interval / 2) {
+			log_warn("%s: wall clock stepped by %+" PRId64
+				 " ms; stamps follow it",
+				 p->dev->name, drift / 1000000);
+			tick = (real / interval + 1) * interval;
+			deadline = mono + (tick - real) + POLLER_PHASE;
+		} else if (llabs(drift) > 1000000) {
+			deadline -= drift;
 		}
 	}
 	return NULL;

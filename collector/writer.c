@@ -26,7 +26,8 @@
  * data, large enough to drain far faster than real time, small enough to
  * come back to the queue within a second or two. */
 #define WRITER_RECORDS_PER_TX 256
-#define WRITER_BACKOFF_MAX_MS 30000
+#define WRITER_BACKOFF_MAX_MS 10000
+#define WRITER_GATHER_MS 100
 
 struct writer {
 	pthread_t thread, spooler;
@@ -270,13 +271,33 @@ writer_update_stats(struct writer *w)
 	atomic_store(&w->progress_ms, writer_mono_ms());
 }
 
+/* Takes a tick's samples as one batch: the pollers of a tick report within
+ * a few milliseconds of each other, so after the first arrives the spooler
+ * waits a little for the rest. One record and one fsync per tick, not one
+ * per poller. */
+static struct sample *
+writer_gather(struct writer *w)
+{
+	struct sample *list = queue_take_all(w->queue, 200), *more, *last;
+	struct timespec pause = { .tv_nsec = WRITER_GATHER_MS * 1000000L };
+
+	if (list == NULL)
+		return NULL;
+	nanosleep(&pause, NULL);
+	more = queue_take_all(w->queue, 0);
+	for (last = list; last->next; last = last->next)
+		;
+	last->next = more;
+	return list;
+}
+
 static void *
 writer_spooler_run(void *arg)
 {
 	struct writer *w = arg;
 
 	while (!atomic_load(&w->stop))
-		writer_spool(w, queue_take_all(w->queue, 200));
+		writer_spool(w, writer_gather(w));
 	/* The pollers have stopped: what is queued now is all there is. */
 	writer_spool(w, queue_take_all(w->queue, 0));
 	atomic_store(&w->spooler_done, 1);

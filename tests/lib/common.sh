@@ -168,7 +168,8 @@ tap_done() {
 #           exactly, floats after rounding to float32)
 # The tables served, stored and missing stay for further questions.
 vento_compare() {
-	vento_psql -c "DROP TABLE IF EXISTS served, stored, missing" \
+	vento_psql -c "SET client_min_messages = warning" \
+		-c "DROP TABLE IF EXISTS served, stored, missing" \
 		-c "CREATE TABLE served (second bigint, device text, signal text, value text, raw text)" \
 		-c "\\copy served FROM '$1' CSV" \
 		-c "CREATE TABLE stored AS
@@ -179,7 +180,7 @@ vento_compare() {
 		    WHERE r.quality = 0" \
 		-c "CREATE TABLE missing AS
 		    SELECT DISTINCT device, second FROM served
-		    EXCEPT SELECT device, extract(epoch FROM time)::bigint FROM raw_sample r
+		    EXCEPT SELECT d.name, extract(epoch FROM r.time)::bigint FROM raw_sample r
 		           JOIN device d ON d.id = r.device_id"
 	SERVED=$(vento_psql -c "SELECT count(*) FROM (SELECT DISTINCT device, second FROM served) s")
 	STORED=$(vento_psql -c "SELECT count(*) FROM raw_sample")
@@ -200,11 +201,12 @@ vento_health() {
 	sed -n "s/^$1=//p" "$WORK/state/health" 2>/dev/null
 }
 
-# vento_wait_drained SECONDS: waits until ventod has stored its whole spool
-# with the database up.
+# vento_wait_drained SECONDS: waits until a running ventod has stored its
+# whole spool with the database up.
 vento_wait_drained() {
 	local n=$(($1 * 10))
-	while [ "$(vento_health db_up)" != 1 ] || [ "$(vento_health spool_backlog)" != 0 ]; do
+	while [ "$(vento_health db_up)" != 1 ] || [ "$(vento_health spool_backlog)" != 0 ] ||
+		[ "$(vento_health pid)" = 0 ]; do
 		[ "$n" -le 0 ] && return 1
 		n=$((n - 1))
 		sleep 0.1

@@ -77,9 +77,9 @@ check_eq "float signals equal to float32 rounding" 0 \
 	      WHERE signal NOT IN ('wtur_totwh', 'wtur_turst') AND s.value::real <> v.value::real")"
 check "the farm produced something (sum of power > 0)" \
 	test "$(q "SELECT (sum(wtur_w) > 0)::int FROM raw_sample")" = 1
-check "the energy counters rose" \
-	test "$(q "SELECT (count(*) = 40)::int FROM (SELECT device_id FROM raw_sample GROUP BY device_id
-	            HAVING max(wtur_totwh) >= min(wtur_totwh)) c")" = 1
+check_eq "every turbine that produced has a rising energy counter" 0 \
+	"$(q "SELECT count(*) FROM (SELECT device_id FROM raw_sample GROUP BY device_id
+	      HAVING sum(wtur_w) > 0 AND max(wtur_totwh) <= min(wtur_totwh)) c")"
 
 # ventoctl status reads what was stored (the samples are seconds old).
 "$BIN/ventoctl" -c "$WORK/vento.conf" status >"$WORK/status.txt" 2>&1

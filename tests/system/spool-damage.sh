@@ -36,7 +36,8 @@ truncate -s $((size - 7)) "$newest"
 printf '\377' | dd of="$oldest" bs=1 seek=$(($(stat -c %s "$oldest") / 2)) conv=notrunc 2>/dev/null
 
 pg_resume "$WORK"
-vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
+rm -f "$WORK/state/health" # the last run's
+vento_bg  "$BIN/ventod" -c "$WORK/vento.conf"
 ventod=$LAST_PID
 check "the restarted ventod stores what is left" vento_wait_drained 60
 vento_stop "$ventod"

@@ -1,0 +1,402 @@
+/* sim_wind.c - the physics of one simulated turbine (see sim_wind.h).
+ *
+ * The model, from the slowest scale to the fastest:
+ *  - a farm-wide hourly mean wind, Weibull (k = 3) with a scale per local
+ *    month, correlated from hour to hour: a truncated AR(1) of hashed
+ *    Gaussians (so any hour is computed directly from a window of its own
+ *    past) mapped through the normal CDF and the Weibull quantile, then
+ *    interpolated linearly within the hour;
+ *  - a diurnal cycle (the night-time low-level jet of inland Bahia);
+ *  - a fixed factor per turbine for wakes and terrain;
+ *  - turbulence, 9 % intensity: a 30-second component the controller sees
+ *    plus a few-second component only the anemometer and the power see.
+ * The monthly scales are calibrated so that the expected energy of the farm,
+ * with no faults injected, is the projection in vento.conf: 720 GWh a year
+ * shared across the months as its monthly_share. It takes no input from the
+ * configuration: the farm's facts are written here. */
+#include <math.h>
+#include <string.h>
+
+#include "sim_rand.h"
+#include "sim_wind.h"
+
+#define SIM_WIND_TAU 6.283185307179586
+
+/* America/Bahia: UTC-3 all year, no DST. Months and the diurnal cycles
+ * follow local time. */
+#define SIM_WIND_UTC_OFFSET (-3 * 3600)
+
+/*
+ * Weibull scale (m/s) of the hourly farm-mean wind per local month,
+ * Jan..Dec, shape 3. Calibrated numerically (Monte Carlo over the real
+ * functions of this file, many seeds) so that the mean power of a turbine
+ * in month m is 18 GWh * share[m] / hours in m, with the shares
+ * 6.8 5.3 5.1 5.5 7.6 9.1 10.8 11.9 11.3 10.4 8.6 7.6 % (4.8 million
+ * samples, by bisection on each scale: the power scales with it). The
+ * annual mean wind at the hub comes out at 7.4 m/s behind the wakes, 7.6
+ * free: a little under the site's ~7.7 m/s, since the projection is net of
+ * availability and electrical losses that a fault-free simulation does not
+ * have, so less wind makes the same 720 GWh. Retune the scales together
+ * with any change to the model below.
+ */
+static const double sim_wind_month_scale[12] = {
+    7.602, 7.154,  6.773,  7.059, 7.977, 8.906,
+    9.704, 10.441, 10.281, 9.476, 8.628, 7.979,
+};
+
+#define SIM_WIND_SHAPE 3.0
+
+/* Hour to hour correlation of the farm-mean wind anomaly. The trade winds
+ * of north-east Brazil are steady, and their anomalies fade within a day:
+ * 0.9 an hour gives an integral time scale of 19 h, so months vary by
+ * ~10 % and years by ~3 % around the projection (0.97, three days, made
+ * single months swing by half). The AR window stops where the weight has
+ * fallen below 1 %. */
+#define SIM_WIND_AR_PHI 0.9
+#define SIM_WIND_AR_LEN 44
+
+#define SIM_WIND_DIURNAL 0.06   /* +-6 % of the wind, strongest at 02 h */
+#define SIM_WIND_TI 0.09        /* turbulence intensity */
+#define SIM_WIND_TI_SLOW 0.6    /* share of its variance in the slow part */
+#define SIM_WIND_SLOW_PERIOD 30 /* seconds between slow turbulence knots */
+
+#define SIM_WIND_CUT_IN 3.0
+#define SIM_WIND_CUT_OUT 25.0
+#define SIM_WIND_RATED 9.75
+#define SIM_WIND_RATED_KW 4500.0
+#define SIM_WIND_RPM_PER_MS 0.96 /* tip-speed ratio held below rated */
+#define SIM_WIND_RPM_MAX 10.5
+#define SIM_WIND_PITCH_PER_MS 1.6 /* deg per m/s above rated */
+#define SIM_WIND_PITCH_MAX 30.0
+#define SIM_WIND_PITCH_FEATHER 88.0
+#define SIM_WIND_VAR_RATIO 0.05 /* kvar per kW */
+#define SIM_WIND_RHO0 1.225     /* kg/m3, IEC 61400-12-1 reference */
+
+#define SIM_WIND_DIR_MEAN 110.0 /* ESE trade wind */
+#define SIM_WIND_DIR_SD 20.0    /* hourly spread of the direction */
+#define SIM_WIND_VANE_SD 4.0    /* per-second vane noise */
+
+static const char *const sim_wind_signal_names[SIM_NSIGNALS] = {
+    [SIM_W] = "wtur_w",
+    [SIM_VAR] = "wtur_var",
+    [SIM_TOTWH] = "wtur_totwh",
+    [SIM_WDSPD] = "wmet_horwdspd",
+    [SIM_WDDIR] = "wmet_horwddir",
+    [SIM_NACDIR] = "wnac_dir",
+    [SIM_ROTSPD] = "wrot_rotspd",
+    [SIM_GENSPD] = "wgen_spd",
+    [SIM_PITCH] = "wrot_blpthangval",
+    [SIM_ENVTMP] = "wmet_envtmp",
+    [SIM_ENVPRES] = "wmet_envpres",
+    [SIM_TURST] = "wtur_turst",
+};
+
+const char *
+sim_wind_signal_name(enum sim_wind_signal i)
+{
+	return sim_wind_signal_names[i];
+}
+
+int
+sim_wind_signal_find(const char *name)
+{
+	for (int i = 0; i < SIM_NSIGNALS; i++)
+		if (strcmp(sim_wind_signal_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Floor division: seconds before 1970 land in the right hour too. */
+static int64_t
+sim_wind_floordiv(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The local month (0..11) of a UTC second, by the civil calendar. */
+static int
+sim_wind_local_month(int64_t second)
+{
+	/* Days since 1970-01-01 to a civil date: Howard Hinnant's
+	 * days_from_civil inverted, so no gmtime_r and no locale. */
+	int64_t z =
+	    sim_wind_floordiv(second + SIM_WIND_UTC_OFFSET, 86400) + 719468;
+	int64_t era = sim_wind_floordiv(z, 146097);
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	return (int)(mp < 10 ? mp + 2 : mp - 10);
+}
+
+/* Local time of day in hours, 0 <= h < 24. */
+static double
+sim_wind_local_hour(int64_t second)
+{
+	int64_t local = second + SIM_WIND_UTC_OFFSET;
+
+	return (double)(local - sim_wind_floordiv(local, 86400) * 86400) /
+	       3600.0;
+}
+
+/* Day of the year as a fraction of a (mean) year, for seasonal cycles. */
+static double
+sim_wind_year_phase(int64_t second)
+{
+	double days =
+	    (double)sim_wind_floordiv(second + SIM_WIND_UTC_OFFSET, 86400);
+
+	return fmod(days, 365.2425) / 365.2425;
+}
+
+/*
+ * The farm-wide standard normal anomaly of an hour: a truncated AR(1),
+ * sum of phi^j g(hour - j) over the window, scaled so its variance is
+ * exactly 1. Costs SIM_WIND_AR_LEN Gaussians, hence the turbine's cache.
+ */
+static double
+sim_wind_hour_anomaly(uint64_t seed, uint64_t stream, int64_t hour)
+{
+	double phi2n = pow(SIM_WIND_AR_PHI, 2.0 * SIM_WIND_AR_LEN);
+	double w =
+	    sqrt((1.0 - SIM_WIND_AR_PHI * SIM_WIND_AR_PHI) / (1.0 - phi2n));
+	double z = 0.0;
+
+	for (int j = 0; j < SIM_WIND_AR_LEN; j++) {
+		z += w * sim_rand_gauss(seed, stream, hour - j);
+		w *= SIM_WIND_AR_PHI;
+	}
+	return z;
+}
+
+/* The Weibull wind of the anomaly z for the month of that hour. */
+static double
+sim_wind_weibull(double z, int64_t hour)
+{
+	int month = sim_wind_local_month(hour * 3600);
+	/* 1 - Phi(z), by erfc so that the upper tail keeps its precision. */
+	double q = 0.5 * erfc(z / sqrt(2.0));
+
+	if (q < 1e-300)
+		q = 1e-300;
+	return sim_wind_month_scale[month] * pow(-log(q), 1.0 / SIM_WIND_SHAPE);
+}
+
+/* Fills the cache with the hour that second falls in and the next one. */
+static void
+sim_wind_cache_fill(struct sim_wind_turbine *t, int64_t hour)
+{
+	uint64_t sw = sim_rand_stream(SIM_RAND_WIND_HOUR, -1);
+	uint64_t sd = sim_rand_stream(SIM_RAND_DIR_HOUR, -1);
+
+	if (t->cache_hour == hour)
+		return;
+	if (t->cache_hour == hour - 1) {
+		/* The usual step: one new hour, not two. */
+		t->cache_wind[0] = t->cache_wind[1];
+		t->cache_dir[0] = t->cache_dir[1];
+	} else {
+		t->cache_wind[0] = sim_wind_weibull(
+		    sim_wind_hour_anomaly(t->seed, sw, hour), hour);
+		t->cache_dir[0] = sim_wind_hour_anomaly(t->seed, sd, hour);
+	}
+	t->cache_wind[1] = sim_wind_weibull(
+	    sim_wind_hour_anomaly(t->seed, sw, hour + 1), hour + 1);
+	t->cache_dir[1] = sim_wind_hour_anomaly(t->seed, sd, hour + 1);
+	t->cache_hour = hour;
+}
+
+/* A standard normal that forgets within a few seconds: a short
+ * exponentially weighted sum of per-second Gaussians, variance 1. */
+static double
+sim_wind_fast_noise(uint64_t seed, uint64_t stream, int64_t second)
+{
+	/* 0.55^j, normalised to a unit sum of squares. */
+	static const double w[5] = {0.8362, 0.4599, 0.2530, 0.1391, 0.0765};
+	double z = 0.0;
+
+	for (int j = 0; j < 5; j++)
+		z += w[j] * sim_rand_gauss(seed, stream, second - j);
+	return z;
+}
+
+double
+sim_wind_power_curve(double v)
+{
+	static const double ms[] = {3.0, 3.25, 4, 5, 6, 7, 8, 9, 9.75};
+	static const double kw[] = {0,    106,  253,  556, 1007,
+	                            1637, 2475, 3551, 4500};
+	int n = (int)(sizeof(ms) / sizeof(ms[0]));
+
+	if (!(v > ms[0]))
+		return 0.0;
+	if (v >= ms[n - 1])
+		return SIM_WIND_RATED_KW;
+	for (int i = 1; i < n; i++)
+		if (v < ms[i])
+			return kw[i - 1] + (kw[i] - kw[i - 1]) *
+			                       (v - ms[i - 1]) /
+			                       (ms[i] - ms[i - 1]);
+	return SIM_WIND_RATED_KW;
+}
+
+/* Wraps a direction into 0..359.9, kept to the 0.1 degree that the profile
+ * serves, so that encoding never rounds 359.96 up to 360.0. */
+static double
+sim_wind_direction(double deg)
+{
+	double d = fmod(deg, 360.0);
+
+	if (d < 0)
+		d += 360.0;
+	d = round(d * 10.0) / 10.0;
+	return d >= 360.0 ? 0.0 : d;
+}
+
+void
+sim_wind_turbine_init(struct sim_wind_turbine *t, uint64_t seed, int index,
+                      int64_t start)
+{
+	uint64_t s = sim_rand_stream(SIM_RAND_TURBINE, index);
+
+	memset(t, 0, sizeof(*t));
+	t->seed = seed;
+	t->index = index;
+	t->wake = 0.93 + 0.10 * sim_rand_uniform(seed, s, 0);
+	t->vane_offset = 8.0 * (sim_rand_uniform(seed, s, 1) - 0.5);
+	t->yaw_offset = 4.0 * (sim_rand_uniform(seed, s, 2) - 0.5);
+	t->counter_wh = 1e9 + (double)index * 1e7 +
+	                floor(1e6 * sim_rand_uniform(seed, s, 3));
+	t->counter_second = start;
+	t->cache_hour = INT64_MIN;
+}
+
+void
+sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
+                   struct sim_wind_sample *out)
+{
+	uint64_t seed = t->seed;
+	int64_t hour = sim_wind_floordiv(second, 3600);
+	double u = (double)(second - hour * 3600) / 3600.0;
+	double lh = sim_wind_local_hour(second);
+	double *v = out->v;
+	double free_wind, mean, slow, fast, ctrl, wind, temp, pres, rho, vn;
+	double dir;
+
+	sim_wind_cache_fill(t, hour);
+	free_wind = (1.0 - u) * t->cache_wind[0] + u * t->cache_wind[1];
+	mean = free_wind * t->wake *
+	       (1.0 + SIM_WIND_DIURNAL * cos(SIM_WIND_TAU * (lh - 2.0) / 24.0));
+
+	/* The controller decides on the slow part of the turbulence only, as
+	 * a real one averages its wind before starting or stopping; the
+	 * anemometer and the power follow the fast part too. */
+	slow =
+	    sim_rand_knots(seed, sim_rand_stream(SIM_RAND_TURB_SLOW, t->index),
+	                   second, SIM_WIND_SLOW_PERIOD);
+	fast = sim_wind_fast_noise(
+	    seed, sim_rand_stream(SIM_RAND_TURB_FAST, t->index), second);
+	ctrl = fmax(0.0,
+	            mean * (1.0 + SIM_WIND_TI * sqrt(SIM_WIND_TI_SLOW) * slow));
+	wind =
+	    fmax(0.0, mean * (1.0 + SIM_WIND_TI *
+	                                (sqrt(SIM_WIND_TI_SLOW) * slow +
+	                                 sqrt(1.0 - SIM_WIND_TI_SLOW) * fast)));
+
+	/* Hot afternoons at 15 h, a mild seasonal swing (warmest in
+	 * February), and a day-to-day weather anomaly. */
+	temp =
+	    24.0 +
+	    1.5 * cos(SIM_WIND_TAU * (sim_wind_year_phase(second) - 0.12)) +
+	    4.0 * cos(SIM_WIND_TAU * (lh - 15.0) / 24.0) +
+	    0.8 * sim_rand_knots(seed, sim_rand_stream(SIM_RAND_TEMP_DAY, -1),
+	                         second, 86400);
+	/* Weather systems over days, and the semi-diurnal atmospheric tide
+	 * that peaks near 10 h and 22 h in the tropics. */
+	pres =
+	    960.0 +
+	    1.0 * sim_rand_knots(seed, sim_rand_stream(SIM_RAND_PRES_DAY, -1),
+	                         second, 2 * 86400) +
+	    0.8 * cos(SIM_WIND_TAU * (lh - 10.0) / 12.0);
+
+	/* The curve is applied to the density-normalised wind
+	 * (IEC 61400-12-1), so a healthy simulated turbine scores about 100 %
+	 * in the collector's power-curve check at this site's thin air. */
+	rho = pres * 100.0 / (287.05 * (temp + 273.15));
+	vn = wind * cbrt(rho / SIM_WIND_RHO0);
+
+	memset(out, 0, sizeof(*out));
+	if (ctrl < SIM_WIND_CUT_IN || ctrl > SIM_WIND_CUT_OUT) {
+		v[SIM_TURST] = ctrl < SIM_WIND_CUT_IN
+		                   ? SIM_STATE_STANDBY
+		                   : SIM_STATE_STOPPED_HIGH_WIND;
+		v[SIM_PITCH] = SIM_WIND_PITCH_FEATHER;
+	} else {
+		v[SIM_TURST] = SIM_STATE_PRODUCING;
+		v[SIM_W] = sim_wind_power_curve(vn);
+		v[SIM_VAR] = SIM_WIND_VAR_RATIO * v[SIM_W];
+		v[SIM_ROTSPD] =
+		    fmin(SIM_WIND_RPM_PER_MS * wind, SIM_WIND_RPM_MAX);
+		v[SIM_PITCH] =
+		    vn > SIM_WIND_RATED
+		        ? fmin(SIM_WIND_PITCH_PER_MS * (vn - SIM_WIND_RATED),
+		               SIM_WIND_PITCH_MAX)
+		        : 0.0;
+	}
+	v[SIM_GENSPD] = v[SIM_ROTSPD];
+	v[SIM_WDSPD] = wind;
+	v[SIM_ENVTMP] = temp;
+	v[SIM_ENVPRES] = pres;
+	v[SIM_TOTWH] = floor(t->counter_wh);
+
+	dir = SIM_WIND_DIR_MEAN +
+	      SIM_WIND_DIR_SD *
+	          ((1.0 - u) * t->cache_dir[0] + u * t->cache_dir[1]);
+	v[SIM_WDDIR] = sim_wind_direction(
+	    dir + t->vane_offset +
+	    SIM_WIND_VANE_SD * sim_wind_fast_noise(
+	                           seed,
+	                           sim_rand_stream(SIM_RAND_DIR_FAST, t->index),
+	                           second));
+	/* The nacelle follows the wind within a few degrees, slowly: it yaws
+	 * on the averaged direction, not on the vane's flicker. */
+	v[SIM_NACDIR] = sim_wind_direction(
+	    dir + t->yaw_offset +
+	    2.0 * sim_rand_knots(seed,
+	                         sim_rand_stream(SIM_RAND_YAW_SLOW, t->index),
+	                         second, 60));
+}
+
+int64_t
+sim_wind_advance(struct sim_wind_turbine *t, int64_t second,
+                 struct sim_wind_sample *out)
+{
+	int64_t skipped = 0;
+
+	if (second <= t->counter_second) {
+		sim_wind_sample_at(t, second, out);
+		return 0;
+	}
+	/* After a long silence (a suspended process, a clock jump) the
+	 * counter jumps the older seconds rather than stepping through them:
+	 * a day of steps costs ~0.1 s, and a longer catch-up would stall the
+	 * reply past any client's timeout. The wind needs no stepping: it is
+	 * a pure function of the second. */
+	if (second - t->counter_second > SIM_WIND_CATCHUP_MAX) {
+		skipped = second - t->counter_second - SIM_WIND_CATCHUP_MAX;
+		t->counter_second = second - SIM_WIND_CATCHUP_MAX;
+	}
+	while (t->counter_second < second) {
+		t->counter_second++;
+		sim_wind_sample_at(t, t->counter_second, out);
+		/* The power as served, in float, so that the counter is the
+		 * exact integral of what a client reads. */
+		t->counter_wh +=
+		    (double)(float)out->v[SIM_W] * (1000.0 / 3600.0);
+	}
+	out->v[SIM_TOTWH] = floor(t->counter_wh);
+	return skipped;
+}

@@ -1,0 +1,119 @@
+/* sim_wind.h - the physics of one simulated 4.5 MW direct-drive turbine of
+ * the vento demo farm (40 turbines, Bahia, Brazil): wind, power curve,
+ * operating state, rotor, pitch, direction, temperature, pressure and the
+ * energy counter. Everything but the counter is a pure function of (seed,
+ * turbine index, UTC second), so a test, the history generator and the
+ * Modbus server all agree on what any turbine did at any second. It knows
+ * nothing of Modbus, registers or profiles. */
+#ifndef VENTO_SIM_WIND_H
+#define VENTO_SIM_WIND_H
+
+#include <stdint.h>
+
+/*
+ * Operating states served in wtur_turst. These are the codes of the
+ * simulated model's controller, not IEC 61400-26 categories: the model's
+ * plugin maps them.
+ *   1 standby: the wind is below cut-in (3 m/s); rotor stopped, blades
+ *     feathered. IEC 61400-26: out of environmental specification.
+ *   2 producing (full or partial performance, by the power).
+ *   3 stopped: the wind is above cut-out (25 m/s); blades feathered.
+ *     IEC 61400-26: out of environmental specification.
+ *   4 fault, 5 maintenance: reserved for fault injection; the physics never
+ *     returns them.
+ */
+enum sim_wind_state {
+	SIM_STATE_STANDBY = 1,
+	SIM_STATE_PRODUCING = 2,
+	SIM_STATE_STOPPED_HIGH_WIND = 3,
+	SIM_STATE_FAULT = 4,
+	SIM_STATE_MAINTENANCE = 5,
+};
+
+/* The quantities the physics produces, named like the signals of a profile
+ * (IEC 61400-25 names in lower case); sim_wind_signal_name gives them. */
+enum sim_wind_signal {
+	SIM_W,       /* wtur_w: active power, kW */
+	SIM_VAR,     /* wtur_var: reactive power, kvar */
+	SIM_TOTWH,   /* wtur_totwh: energy counter, whole Wh */
+	SIM_WDSPD,   /* wmet_horwdspd: hub-height wind, m/s */
+	SIM_WDDIR,   /* wmet_horwddir: wind direction, deg 0..359.9 */
+	SIM_NACDIR,  /* wnac_dir: nacelle position, deg 0..359.9 */
+	SIM_ROTSPD,  /* wrot_rotspd: rotor speed, rpm */
+	SIM_GENSPD,  /* wgen_spd: generator speed, rpm (direct drive) */
+	SIM_PITCH,   /* wrot_blpthangval: blade pitch, deg */
+	SIM_ENVTMP,  /* wmet_envtmp: ambient temperature, C */
+	SIM_ENVPRES, /* wmet_envpres: ambient pressure, hPa */
+	SIM_TURST,   /* wtur_turst: enum sim_wind_state */
+	SIM_NSIGNALS
+};
+
+/* Physical values of one turbine at one second, indexed by
+ * enum sim_wind_signal. Always finite. */
+struct sim_wind_sample {
+	double v[SIM_NSIGNALS];
+};
+
+/*
+ * One turbine: its constants, its energy counter, and a cache of the
+ * farm-wide hourly values (which are costly: a window of hashed
+ * Gaussians). The cache changes no result; it only saves time. Not shared
+ * between threads: each server thread owns its turbines.
+ */
+struct sim_wind_turbine {
+	uint64_t seed;
+	int index;          /* the device's index in vento.conf */
+	double wake;        /* free-wind factor 0.93..1.03: wakes, terrain */
+	double vane_offset; /* deg: where this vane reads the farm wind */
+	double yaw_offset;  /* deg: this nacelle's mean yaw error */
+	double counter_wh;  /* the energy counter, exact sum of steps */
+	int64_t counter_second; /* the second counter_wh belongs to */
+	int64_t cache_hour;     /* the hour whose values below are cached */
+	double cache_wind[2];   /* farm mean wind at cache_hour, +1, m/s */
+	double cache_dir[2];    /* farm direction anomaly at cache_hour, +1 */
+};
+
+/* The longest stretch of seconds sim_wind_advance integrates one by one;
+ * beyond it the counter skips the energy of the older seconds. */
+#define SIM_WIND_CATCHUP_MAX 86400
+
+/* Returns the signal name of a quantity ("wtur_w" ...). */
+const char *sim_wind_signal_name(enum sim_wind_signal i);
+
+/* Returns the quantity a profile signal of that name carries, or -1 when the
+ * physics does not produce it. */
+int sim_wind_signal_find(const char *name);
+
+/*
+ * Sets up turbine index of the farm of that seed. Its counter holds, at
+ * second start, a start value that depends only on seed and index
+ * (1e9 Wh + index * 1e7 Wh + up to 1e6 Wh).
+ */
+void sim_wind_turbine_init(struct sim_wind_turbine *t, uint64_t seed, int index,
+                           int64_t start);
+
+/*
+ * Fills out with the state of the turbine at second, without touching the
+ * counter: SIM_TOTWH is the counter as it stands. Used for the catch-up and
+ * by --print.
+ */
+void sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
+                        struct sim_wind_sample *out);
+
+/*
+ * Advances the counter to second, integrating the power of every second
+ * after the counter's one by one (counter_wh += P kW * 1000 / 3600, with P
+ * as served, in float), then fills out with the state at second. A second
+ * at or before the counter's (the clock stepped back) leaves the counter
+ * alone. Returns the number of seconds the catch-up skipped without
+ * integrating (see SIM_WIND_CATCHUP_MAX), normally 0.
+ */
+int64_t sim_wind_advance(struct sim_wind_turbine *t, int64_t second,
+                         struct sim_wind_sample *out);
+
+/* The power curve of the model, kW at a density-normalised wind speed in
+ * m/s, for a producing turbine (cut-out is the controller's decision, not
+ * the curve's). */
+double sim_wind_power_curve(double v);
+
+#endif

@@ -1,0 +1,418 @@
+/* ventosim.c - the simulated wind farm: main, options, signals, readiness.
+ * It reads vento.conf like the collector does, serves every turbine (or the
+ * ones named) as a Modbus TCP server in its own thread (sim_device.c), with
+ * the physics of sim_wind.c, and logs what it served (sim_served.c). It
+ * stays in the foreground until SIGTERM or SIGINT, then frees everything
+ * and exits 0.
+ *
+ *   ventosim -c CONF [--seed N] [--served FILE] [--ready FILE]
+ *            [--devices T01,T05]
+ *   ventosim -c CONF [--seed N] --print DEVICE SECOND
+ *
+ * Exit status: 0 after a signal (or --print), 1 when a device cannot be
+ * served (a port in use ...), 2 for a usage or configuration error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "sim_device.h"
+#include "sim_image.h"
+#include "sim_served.h"
+#include "sim_wind.h"
+#include "xmalloc.h"
+
+struct sim_options {
+	const char *conf;
+	uint64_t seed;
+	const char *served;
+	const char *ready;
+	const char *devices; /* comma-separated names, or NULL: all */
+	const char *print;   /* --print DEVICE, or NULL */
+	int64_t print_second;
+};
+
+/* Set by main when a signal arrives; read by every device thread. */
+static atomic_int sim_stop;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	        "usage: ventosim -c CONF [--seed N] [--served FILE] "
+	        "[--ready FILE] [--devices T01,T05]\n"
+	        "       ventosim -c CONF [--seed N] --print DEVICE SECOND\n");
+}
+
+static int
+parse_i64(const char *s, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* Returns 0, or 2 (the exit status) after printing what was wrong. */
+static int
+parse_options(int argc, char **argv, struct sim_options *o)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"seed", required_argument, NULL, 's'},
+	    {"served", required_argument, NULL, 'S'},
+	    {"ready", required_argument, NULL, 'r'},
+	    {"devices", required_argument, NULL, 'd'},
+	    {"print", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->seed = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->conf = optarg;
+			break;
+		case 's':
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 0);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] == '-') {
+				fprintf(stderr,
+				        "ventosim: --seed %s: not an "
+				        "unsigned 64-bit number\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			o->served = optarg;
+			break;
+		case 'r':
+			o->ready = optarg;
+			break;
+		case 'd':
+			o->devices = optarg;
+			break;
+		case 'p':
+			o->print = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o->print != NULL) {
+		/* --print takes two arguments; getopt hands us the first. */
+		if (optind != argc - 1 ||
+		    parse_i64(argv[optind], &o->print_second) == -1) {
+			fprintf(stderr, "ventosim: --print DEVICE SECOND: "
+			                "SECOND must be epoch seconds\n");
+			return 2;
+		}
+		optind++;
+	}
+	if (optind != argc || o->conf == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* --print: the physics of one device at one second, before encoding. */
+static int
+print_device(const struct config *c, const struct sim_options *o)
+{
+	const struct device *d = cfg_find_device(c, o->print);
+	struct sim_wind_turbine t;
+	struct sim_wind_sample s;
+
+	if (d == NULL) {
+		fprintf(stderr, "ventosim: no device %s in %s\n", o->print,
+		        c->file);
+		return 2;
+	}
+	/* The counter is the only quantity with a history: printed here is
+	 * its start value, what a ventosim started in that second serves. */
+	sim_wind_turbine_init(&t, o->seed, (int)(d - c->devices),
+	                      o->print_second);
+	sim_wind_sample_at(&t, o->print_second, &s);
+	for (int i = 0; i < SIM_NSIGNALS; i++)
+		printf("%s=%.17g\n", sim_wind_signal_name(i), s.v[i]);
+	return fflush(stdout) == EOF ? 1 : 0;
+}
+
+/*
+ * Marks in serve[] the devices to simulate: every turbine, or the ones
+ * named in list. Returns how many, or -1 after printing why the list is
+ * wrong.
+ */
+static int
+select_devices(const struct config *c, const char *list, char *serve)
+{
+	char *copy, *name, *save = NULL;
+	int n = 0, bad = 0;
+
+	if (list == NULL) {
+		for (int i = 0; i < c->ndevices; i++)
+			if (c->devices[i].kind == DEVICE_TURBINE) {
+				serve[i] = 1;
+				n++;
+			}
+		return n;
+	}
+	copy = xstrdup(list);
+	for (name = strtok_r(copy, ",", &save); name != NULL;
+	     name = strtok_r(NULL, ",", &save)) {
+		const struct device *d = cfg_find_device(c, name);
+
+		if (d == NULL) {
+			fprintf(stderr,
+			        "ventosim: --devices: no device %s in %s\n",
+			        name, c->file);
+			bad = 1;
+		} else if (d->kind != DEVICE_TURBINE) {
+			fprintf(stderr,
+			        "ventosim: --devices: %s is not a turbine; "
+			        "only turbines are simulated\n",
+			        name);
+			bad = 1;
+		} else if (!serve[d - c->devices]) {
+			serve[d - c->devices] = 1;
+			n++;
+		}
+	}
+	free(copy);
+	return bad ? -1 : n;
+}
+
+/* Returns an earlier device to serve with the same host and port as device
+ * i, or NULL: the likely reason its listener could not bind. */
+static const struct device *
+endpoint_twin(const struct config *c, const char *serve, int i)
+{
+	const struct device *d = &c->devices[i];
+
+	for (int j = 0; j < i; j++)
+		if (serve[j] && c->devices[j].port == d->port &&
+		    strcmp(c->devices[j].host, d->host) == 0)
+			return &c->devices[j];
+	return NULL;
+}
+
+/* Each device holds a listener and up to SIM_DEVICE_MAX_CLIENTS
+ * connections: 2000 devices need far more than the usual soft limit of
+ * 1024 descriptors. */
+static void
+raise_fd_limit(int ndevices)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)ndevices * (2 + SIM_DEVICE_MAX_CLIENTS) + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		log_warn("ventosim: the descriptor limit %llu is below the "
+		         "%llu that %d devices may need; raise it with "
+		         "ulimit -Hn",
+		         (unsigned long long)rl.rlim_max,
+		         (unsigned long long)want, ndevices);
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+	                  ? want
+	                  : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("ventosim: cannot raise the descriptor limit: %s",
+		         strerror(errno));
+}
+
+/* Writes "ready\n" under a temporary name and renames it into place, so
+ * that a reader sees no file or the whole file. */
+static int
+write_ready(const char *path)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = xmalloc(n);
+	FILE *fp;
+	int rc = -1, saved;
+
+	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	fp = fopen(tmp, "we");
+	if (fp != NULL) {
+		int bad = fputs("ready\n", fp) == EOF;
+
+		if (fclose(fp) == EOF || bad)
+			unlink(tmp);
+		else if (rename(tmp, path) == 0)
+			rc = 0;
+		else
+			unlink(tmp);
+	}
+	saved = errno;
+	free(tmp);
+	errno = saved;
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sim_options o;
+	struct config *c;
+	struct sim_image **images = NULL;
+	struct sim_device **devs = NULL;
+	struct sim_served *served = NULL;
+	char *serve = NULL;
+	sigset_t sigs;
+	int rc, n, ndevs = 0, nstarted = 0, wake[2] = {-1, -1}, sig;
+	int ready = 0;
+	int64_t start;
+
+	if ((rc = parse_options(argc, argv, &o)) != 0)
+		return rc;
+	c = cfg_load(o.conf);
+	if (c == NULL)
+		return 2;
+	if (o.print != NULL) {
+		rc = print_device(c, &o);
+		cfg_free(c);
+		return rc;
+	}
+
+	serve = xcalloc((size_t)c->ndevices + 1, 1);
+	n = select_devices(c, o.devices, serve);
+	if (n <= 0) {
+		if (n == 0)
+			fprintf(stderr,
+			        "ventosim: %s has no turbine to simulate\n",
+			        o.conf);
+		rc = 2;
+		goto out;
+	}
+	raise_fd_limit(n);
+
+	/* Signals are taken by sigwait in this thread only: block them
+	 * before any thread exists, so that every thread inherits the mask.
+	 * A peer that closes mid-reply must not kill the process. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = 1;
+	if (o.served != NULL && (served = sim_served_open(o.served)) == NULL) {
+		log_err("ventosim: %s: %s", o.served, strerror(errno));
+		goto out;
+	}
+	if (pipe2(wake, O_CLOEXEC) == -1) {
+		log_err("ventosim: pipe: %s", strerror(errno));
+		goto out;
+	}
+
+	/* One image per profile, shared by its devices. */
+	images = xcalloc((size_t)c->nprofiles + 1, sizeof(*images));
+	for (int i = 0; i < c->nprofiles; i++)
+		images[i] = sim_image_new(c->profiles[i]);
+
+	/* Every listener is bound before any thread runs: a port in use
+	 * fails the start, and readiness below means every device
+	 * accepts. */
+	start = (int64_t)time(NULL);
+	devs = xcalloc((size_t)n, sizeof(*devs));
+	for (int i = 0; i < c->ndevices; i++) {
+		const struct device *d = &c->devices[i];
+		const struct sim_image *im = NULL;
+
+		if (!serve[i])
+			continue;
+		for (int p = 0; p < c->nprofiles; p++)
+			if (c->profiles[p] == d->profile)
+				im = images[p];
+		devs[ndevs] = sim_device_open(d, i, o.seed, start, im, served);
+		if (devs[ndevs] == NULL) {
+			const struct device *twin = endpoint_twin(c, serve, i);
+
+			if (twin != NULL)
+				log_err("ventosim: %s: %s:%d is %s's too; "
+				        "ventosim serves one device per port, "
+				        "not a gateway of several units",
+				        d->name, d->host, d->port, twin->name);
+			else
+				log_err(
+				    "ventosim: %s: cannot listen on %s:%d: %s",
+				    d->name, d->host, d->port, strerror(errno));
+			goto out;
+		}
+		ndevs++;
+	}
+	for (; nstarted < ndevs; nstarted++) {
+		if (sim_device_start(devs[nstarted], &sim_stop, wake[0]) ==
+		    -1) {
+			log_err("ventosim: cannot start thread %d of %d: %s",
+			        nstarted + 1, ndevs, strerror(errno));
+			goto out;
+		}
+	}
+
+	if (o.ready != NULL && write_ready(o.ready) == -1) {
+		log_err("ventosim: %s: %s", o.ready, strerror(errno));
+		goto out;
+	}
+	ready = o.ready != NULL;
+	fprintf(stderr, "ventosim: serving %d devices\n", ndevs);
+
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	rc = 0;
+
+out:
+	/* Teardown in reverse: wake and join the threads, then close what
+	 * they used. */
+	atomic_store(&sim_stop, 1);
+	if (wake[1] != -1 && write(wake[1], "x", 1) == -1)
+		log_warn("ventosim: waking the threads: %s", strerror(errno));
+	for (int i = 0; i < nstarted; i++)
+		sim_device_join(devs[i]);
+	for (int i = 0; i < ndevs; i++)
+		sim_device_close(devs[i]);
+	free(devs);
+	if (images != NULL)
+		for (int i = 0; i < c->nprofiles; i++)
+			sim_image_free(images[i]);
+	free(images);
+	if (wake[0] != -1)
+		close(wake[0]);
+	if (wake[1] != -1)
+		close(wake[1]);
+	if (sim_served_close(served) == -1 && rc == 0) {
+		log_err("ventosim: %s: %s", o.served, strerror(errno));
+		rc = 1;
+	}
+	/* A stale ready file would tell the next waiter the farm is up. */
+	if (ready)
+		unlink(o.ready);
+	free(serve);
+	cfg_free(c);
+	return rc;
+}
