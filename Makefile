@@ -6,6 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
+LIBDIR ?= $(PREFIX)/lib
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 
@@ -37,14 +38,15 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
 	-Icollector $(PKG_CFLAGS) -MMD -MP \
 	-DVENTO_VERSION='"$(VERSION)"' -DVENTO_SYSCONFDIR='"$(SYSCONFDIR)"' \
-	-DVENTO_DATADIR='"$(DATADIR)/vento"'
+	-DVENTO_DATADIR='"$(DATADIR)/vento"' \
+	-DVENTO_PLUGINDIR='"$(LIBDIR)/vento/plugins"'
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LIBS = $(PKG_LIBS) -lpthread -lm
+LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 
 COMMON = cfg profile regval log xmalloc
 VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventod plan link poller queue writer store notify spool \
-	crc32c record health))
+	crc32c record health plugin))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
 	plan link health))
@@ -55,7 +57,9 @@ VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-PROGRAMS = $(BUILD)/ventod $(BUILD)/ventoctl $(BUILD)/ventosim
+PLUGINS = $(patsubst %,$(BUILD)/plugins/%.so,$(notdir $(patsubst %/,%,$(wildcard plugins/*/))))
+
+PROGRAMS = $(BUILD)/ventod $(BUILD)/ventoctl $(BUILD)/ventosim $(PLUGINS)
 
 .PHONY: all check unit demo bench deps install uninstall clean format
 
@@ -64,6 +68,11 @@ all: $(PROGRAMS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# A plugin is every .c in its folder, built position-independent.
+$(BUILD)/plugins/%.so: plugins/%/*.c plugins/vento-plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared $(filter %.c,$^) $(ALL_LDFLAGS) -o $@
 
 $(BUILD)/ventod: $(VENTOD_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
@@ -105,6 +114,8 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/vento/profiles
 	install -m 755 $(BUILD)/ventod $(DESTDIR)$(SBINDIR)/ventod
 	install -m 755 $(BUILD)/ventoctl $(DESTDIR)$(BINDIR)/ventoctl
+	install -d $(DESTDIR)$(LIBDIR)/vento/plugins
+	install -m 644 $(PLUGINS) $(DESTDIR)$(LIBDIR)/vento/plugins/
 	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/vento/schema/
 	install -m 644 etc/profiles/*.conf $(DESTDIR)$(SYSCONFDIR)/vento/profiles/
 	test -e $(DESTDIR)$(SYSCONFDIR)/vento/vento.conf || \
@@ -112,7 +123,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ventod $(DESTDIR)$(BINDIR)/ventoctl
-	rm -rf $(DESTDIR)$(DATADIR)/vento
+	rm -rf $(DESTDIR)$(DATADIR)/vento $(DESTDIR)$(LIBDIR)/vento
 	rm -f $(DESTDIR)$(SYSCONFDIR)/vento/profiles/*.conf
 
 format:

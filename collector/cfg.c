@@ -11,6 +11,10 @@
 #include "cfg.h"
 #include "xmalloc.h"
 
+#ifndef VENTO_PLUGINDIR
+#define VENTO_PLUGINDIR "/usr/lib/vento/plugins"
+#endif
+
 #define CFG_MAX_DEVICES 4096
 #define CFG_MAX_SIGNALS 512
 
@@ -156,7 +160,7 @@ cfg_is_identifier(const char *s)
 
 static const char *const cfg_signal_keys[] = {
 	"name", "fc", "address", "type", "order", "bit", "scale", "offset",
-	"unit", "class", NULL,
+	"unit", "class", "derived", NULL,
 };
 
 static void
@@ -187,6 +191,29 @@ cfg_parse_signal(struct cfg_load *l, struct profile *p,
 			  "signal name '%s' is not lower case letters, "
 			  "digits and _",
 			  sig->name);
+	}
+	if (config_setting_get_member(s, "derived")) {
+		const config_setting_t *d = config_setting_get_member(s, "derived");
+
+		if (config_setting_type(d) != CONFIG_TYPE_BOOL ||
+		    !config_setting_get_bool(d)) {
+			cfg_error(l, d, file, "derived: expected true");
+		} else if (p->plugin[0] == '\0') {
+			cfg_error(l, d, file,
+				  "signal '%s' is derived, but the profile "
+				  "names no plugin to derive it",
+				  sig->name);
+		} else if (config_setting_length(s) > 3 ||
+			   config_setting_get_member(s, "address")) {
+			cfg_error(l, s, file,
+				  "derived signal '%s' takes only name, "
+				  "derived and unit",
+				  sig->name);
+		}
+		sig->fc = 0; /* not read: the plugin sets it */
+		sig->type = RV_F64;
+		cfg_string(l, s, file, "unit", sig->unit, sizeof(sig->unit));
+		return;
 	}
 	cfg_int(l, s, file, "fc", 1, 4, &sig->fc);
 	if (cfg_int(l, s, file, "address", 0, 65536, &address) != 1) {
@@ -300,7 +327,8 @@ cfg_check_profile(struct cfg_load *l, const struct profile *p)
 }
 
 static const char *const cfg_profile_keys[] = {
-	"name", "model", "address_base", "word_order", "signals", NULL,
+	"name", "model", "plugin", "address_base", "word_order", "signals",
+	NULL,
 };
 
 /* Loads profile `name` from dir into p. Returns 0, or -1 on any error. */
@@ -333,6 +361,12 @@ cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
 	root = config_root_setting(&lc);
 	cfg_check_keys(l, root, path, cfg_profile_keys);
 	cfg_string(l, root, path, "model", p->model, sizeof(p->model));
+	cfg_string(l, root, path, "plugin", p->plugin, sizeof(p->plugin));
+	if (p->plugin[0] && !cfg_is_identifier(p->plugin) &&
+	    strspn(p->plugin, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
+		    strlen(p->plugin))
+		cfg_error(l, config_setting_get_member(root, "plugin"), path,
+			  "bad plugin name '%s'", p->plugin);
 	if (cfg_int(l, root, path, "address_base", 0, 1, &p->address_base) == 0)
 		cfg_error_at(l, path, 1,
 			     "address_base missing: say whether the vendor's "
@@ -621,7 +655,7 @@ cfg_parse_projection(struct cfg_load *l, const config_setting_t *g,
 
 static const char *const cfg_root_keys[] = {
 	"database", "state_dir", "spool_max_mb", "poll", "profile_dir",
-	"devices", "projection", NULL,
+	"plugin_dir", "devices", "projection", NULL,
 };
 static const char *const cfg_database_keys[] = {
 	"conninfo", "retention_days", NULL,
@@ -717,6 +751,10 @@ cfg_load(const char *path)
 				  "interval %g",
 				  c->timeout, c->poll_interval);
 	}
+	if (cfg_string(&l, root, path, "plugin_dir", buf, sizeof(buf)) == 1)
+		c->plugin_dir = cfg_path(path, buf);
+	else
+		c->plugin_dir = xstrdup(VENTO_PLUGINDIR);
 	if (cfg_string(&l, root, path, "profile_dir", buf, sizeof(buf)) == 1)
 		profile_dir = cfg_path(path, buf);
 	else
@@ -761,6 +799,7 @@ cfg_free(struct config *c)
 	free(c->columns);
 	free(c->conninfo);
 	free(c->state_dir);
+	free(c->plugin_dir);
 	free(c->file);
 	free(c);
 }

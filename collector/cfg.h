@@ -31,6 +31,7 @@ struct config {
 	char *file;
 	char *conninfo;	 /* libpq; the PG* environment fills what it omits */
 	char *state_dir; /* the spool and other state */
+	char *plugin_dir; /* turbine-model drivers, NAME.so */
 	uint64_t spool_max_bytes;
 	int retention_days; /* raw samples kept this long */
 	double poll_interval;	/* seconds between fast reads */

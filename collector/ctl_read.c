@@ -85,6 +85,11 @@ ctl_read(struct ctl *ctl, int argc, char **argv)
 
 		for (int k = 2; k < argc && !wanted; k++)
 			wanted = strcmp(argv[k], s->name) == 0;
+		if (wanted && s->fc == 0) {
+			printf("%-18s (derived by plugin %s)\n", s->name,
+			       d->profile->plugin);
+			continue;
+		}
 		if (wanted && ctl_read_signal(l, d, s) == -1) {
 			failed = 1;
 			if (!link_is_up(l))

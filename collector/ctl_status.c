@@ -11,14 +11,18 @@
 /* Only the last minutes are searched: the raw table's BRIN index makes that
  * cheap, and a device silent for longer is shown as silent. */
 static const char ctl_status_sql[] =
-	"SELECT d.name, d.kind, r.quality, r.wtur_w, r.wmet_horwdspd, "
-	"       r.wtur_turst, extract(epoch FROM now() - r.time)::float8 "
+	"SELECT d.name, d.kind, r.quality, coalesce(r.wtur_w, r.mmxu_totw), "
+	"       r.wmet_horwdspd, r.wtur_turst, "
+	"       extract(epoch FROM now() - r.time)::float8, "
+	"       coalesce(ms.name, 'state ' || r.wtur_turst) "
 	"FROM device d LEFT JOIN ("
 	"  SELECT DISTINCT ON (device_id) device_id, time, quality, wtur_w, "
-	"         wmet_horwdspd, wtur_turst "
+	"         mmxu_totw, wmet_horwdspd, wtur_turst "
 	"  FROM raw_sample WHERE time > now() - interval '10 minutes' "
 	"  ORDER BY device_id, time DESC) r ON r.device_id = d.id "
-	"ORDER BY d.name";
+	"LEFT JOIN model_state ms ON ms.profile = d.profile "
+	"  AND ms.code = r.wtur_turst "
+	"ORDER BY d.kind DESC, d.name";
 
 static const char *const ctl_quality_names[] = {
 	"ok", "decode", "exception", "timeout", "link",
@@ -48,10 +52,14 @@ ctl_status_json(PGresult *r)
 		printf(",\"quality\":\"%s\",\"age_s\":%s",
 		       ctl_quality_name(PQgetvalue(r, i, 2)),
 		       PQgetvalue(r, i, 6));
-		printf(",\"power_kw\":%s,\"wind_ms\":%s,\"state\":%s}",
+		printf(",\"power_kw\":%s,\"wind_ms\":%s,\"state\":%s",
 		       PQgetisnull(r, i, 3) ? "null" : PQgetvalue(r, i, 3),
 		       PQgetisnull(r, i, 4) ? "null" : PQgetvalue(r, i, 4),
 		       PQgetisnull(r, i, 5) ? "null" : PQgetvalue(r, i, 5));
+		if (PQgetisnull(r, i, 7))
+			printf(",\"state_name\":null}");
+		else
+			printf(",\"state_name\":\"%s\"}", PQgetvalue(r, i, 7));
 	}
 	printf("]}\n");
 }
@@ -121,13 +129,13 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		return CTL_OK;
 	}
 	n = PQntuples(r);
-	printf("%-8s %-8s %5s %9s %7s %8s %s\n", "DEVICE", "KIND", "STATE",
-	       "POWER_KW", "WIND_MS", "AGE_S", "QUALITY");
+	printf("%-8s %-8s %9s %7s %8s %-9s %s\n", "DEVICE", "KIND",
+	       "POWER_KW", "WIND_MS", "AGE_S", "QUALITY", "STATE");
 	for (int i = 0; i < n; i++) {
 		const char *name = PQgetvalue(r, i, 0);
 
 		if (PQgetisnull(r, i, 6)) {
-			printf("%-8s %-8s %5s %9s %7s %8s %s\n", name,
+			printf("%-8s %-8s %9s %7s %8s %-9s %s\n", name,
 			       PQgetvalue(r, i, 1), "-", "-", "-", "-",
 			       "no data in 10 min");
 			continue;
@@ -139,7 +147,8 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		if (age < 10 && strcmp(quality, "ok") == 0)
 			fresh++;
 		if (!PQgetisnull(r, i, 3)) {
-			total_kw += atof(PQgetvalue(r, i, 3));
+			if (strcmp(PQgetvalue(r, i, 1), "turbine") == 0)
+				total_kw += atof(PQgetvalue(r, i, 3));
 			snprintf(power, sizeof(power), "%.1f",
 				 atof(PQgetvalue(r, i, 3)));
 		}
@@ -149,10 +158,9 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 			snprintf(wind, sizeof(wind), "%.2f",
 				 atof(PQgetvalue(r, i, 4)));
 		}
-		printf("%-8s %-8s %5s %9s %7s %8.1f %s\n", name,
-		       PQgetvalue(r, i, 1),
-		       PQgetisnull(r, i, 5) ? "-" : PQgetvalue(r, i, 5), power,
-		       wind, age, quality);
+		printf("%-8s %-8s %9s %7s %8.1f %-9s %s\n", name,
+		       PQgetvalue(r, i, 1), power, wind, age, quality,
+		       PQgetisnull(r, i, 7) ? "-" : PQgetvalue(r, i, 7));
 	}
 	printf("\nfarm: %.1f MW from %d devices, mean wind %.2f m/s, %d of %d "
 	       "with a good sample in the last 10 s\n",

@@ -47,6 +47,11 @@ plan_make(const struct profile *p, int max_gap)
 		const struct signal *s = &p->signals[order[k]];
 		int end = s->address + profile_signal_width(s);
 
+		if (s->fc == 0) {
+			/* Derived by the model's plugin: nothing to read. */
+			pl->block_of[order[k]] = -1;
+			continue;
+		}
 		if (cur && cur->fc == s->fc && cur->poll_class == s->poll_class &&
 		    s->address - (cur->address + cur->count) <= max_gap &&
 		    end - cur->address <= plan_limit(s->fc)) {

@@ -14,6 +14,7 @@
 
 #include "link.h"
 #include "log.h"
+#include "plugin.h"
 #include "poller.h"
 #include "xmalloc.h"
 
@@ -131,6 +132,7 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
 		}
 		poller_decode_block(p, b, s);
 	}
+	plugin_derive(pr, s);
 	atomic_fetch_add(&p->ticks, 1);
 	if (s->quality == QUALITY_OK)
 		atomic_store(&p->last_ok_ms, tick_ms);

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "../plugins/vento-plugin.h"
 #include "regval.h"
 
 #define PROFILE_NAME_MAX 48
@@ -26,7 +27,7 @@ enum profile_class {
 struct signal {
 	char name[PROFILE_NAME_MAX];	/* IEC 61400-25 name, a column name */
 	char unit[16];
-	int fc;			/* enum profile_fc */
+	int fc;			/* enum profile_fc; 0: derived by the plugin */
 	int address;		/* on the wire: 0-based */
 	enum regval_type type;
 	enum regval_order order;
@@ -40,6 +41,9 @@ struct signal {
 struct profile {
 	char name[PROFILE_NAME_MAX];
 	char model[96];
+	char plugin[PROFILE_NAME_MAX]; /* the model's driver, or "" */
+	/* The driver, once ventod has loaded it (plugin.c), or NULL. */
+	const struct vento_plugin *driver;
 	char *file;
 	int address_base; /* 0 or 1: what the vendor's documentation counts from */
 	struct signal *signals;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plugin.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -204,6 +205,37 @@ store_register(struct store *s, const char *name, const char *kind,
 	return 0;
 }
 
+/* Keeps model_state in step with the drivers' state tables. */
+static int
+store_register_states(struct store *s)
+{
+	for (int p = 0; p < s->cfg->nprofiles; p++) {
+		const struct profile *pr = s->cfg->profiles[p];
+
+		if (pr->driver == NULL)
+			continue;
+		for (const struct vento_plugin_state *st = pr->driver->states;
+		     st->name; st++) {
+			char code[24];
+			const char *params[4] = {
+				pr->name, code, st->name,
+				plugin_category_name(st->category),
+			};
+			PGresult *r;
+
+			snprintf(code, sizeof(code), "%" PRId64, st->code);
+			r = store_query(s,
+					"SELECT vento_register_state($1, $2, "
+					"$3, $4)",
+					4, params);
+			if (r == NULL)
+				return -1;
+			PQclear(r);
+		}
+	}
+	return 0;
+}
+
 static int
 store_register_devices(struct store *s)
 {
@@ -273,6 +305,7 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 	}
 	snprintf(s->spool_id, sizeof(s->spool_id), "%016" PRIx64, spool_id);
 	if (store_check_schema(s) == -1 || store_register_devices(s) == -1 ||
+	    store_register_states(s) == -1 ||
 	    store_read_position(s, acked) == -1) {
 		store_disconnect(s);
 		return -1;

@@ -14,6 +14,7 @@
 #include "health.h"
 #include "log.h"
 #include "notify.h"
+#include "plugin.h"
 #include "plan.h"
 #include "poller.h"
 #include "queue.h"
@@ -29,6 +30,7 @@
 
 struct ventod {
 	struct config *cfg;
+	struct plugin **plugins; /* per profile, NULL where none */
 	struct plan **plans; /* per profile */
 	struct queue *queue;
 	struct writer *writer;
@@ -159,6 +161,41 @@ ventod_report(struct ventod *v, int running)
 			 strerror(errno));
 }
 
+/* Loads the drivers the profiles name. Returns 0, or -1 after saying
+ * which could not be loaded and why. */
+static int
+ventod_load_plugins(struct ventod *v)
+{
+	const struct config *c = v->cfg;
+	int failed = 0;
+
+	v->plugins = xcalloc((size_t)c->nprofiles, sizeof(*v->plugins));
+	for (int i = 0; i < c->nprofiles; i++) {
+		struct profile *p = c->profiles[i];
+		const char *why;
+
+		if (p->plugin[0] == '\0')
+			continue;
+		v->plugins[i] = plugin_open(c->plugin_dir, p->plugin, &why);
+		if (v->plugins[i] == NULL) {
+			fprintf(stderr, "%s: plugin '%s': %s\n", p->file,
+				p->plugin, why);
+			failed = 1;
+			continue;
+		}
+		p->driver = plugin_driver(v->plugins[i]);
+	}
+	return failed ? -1 : 0;
+}
+
+static void
+ventod_unload_plugins(struct ventod *v)
+{
+	for (int i = 0; v->plugins && i < v->cfg->nprofiles; i++)
+		plugin_close(v->plugins[i]);
+	free(v->plugins);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -199,11 +236,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: configuration not valid\n", conf);
 		return 1;
 	}
+	if (ventod_load_plugins(&v) == -1) {
+		fprintf(stderr, "%s: configuration not valid\n", conf);
+		ventod_unload_plugins(&v);
+		cfg_free(v.cfg);
+		return 1;
+	}
 	if (check_only) {
 		printf("%s: configuration valid: %d devices, %d profiles, %d "
 		       "signal columns\n",
 		       conf, v.cfg->ndevices, v.cfg->nprofiles,
 		       v.cfg->ncolumns);
+		ventod_unload_plugins(&v);
 		cfg_free(v.cfg);
 		return 0;
 	}
@@ -221,6 +265,7 @@ main(int argc, char **argv)
 
 	if (ventod_start(&v) == -1) {
 		ventod_stop(&v);
+		ventod_unload_plugins(&v);
 		cfg_free(v.cfg);
 		notify_close();
 		return 1;
@@ -244,6 +289,7 @@ main(int argc, char **argv)
 	notify_send("STOPPING=1");
 	ventod_stop(&v);
 	ventod_report_stopped(&v);
+	ventod_unload_plugins(&v);
 	cfg_free(v.cfg);
 	notify_close();
 	return 0;

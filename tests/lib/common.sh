@@ -7,6 +7,7 @@ VENTO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$VENTO_ROOT/tests/lib/pg.sh"
 
 : "${BIN:=$VENTO_ROOT/build}"
+BIN=$(cd "$BIN" && pwd) # configurations name paths under it
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
@@ -92,6 +93,7 @@ vento_write_conf() {
 		echo "state_dir = \"$WORK/state\";"
 		[ -n "${SPOOL_MAX_MB:-}" ] && echo "spool_max_mb = $SPOOL_MAX_MB;"
 		echo "profile_dir = \"$VENTO_ROOT/etc/profiles\";"
+		echo "plugin_dir = \"$BIN/plugins\";"
 		echo 'poll = { interval = 1.0; timeout = 0.5; };'
 		echo 'devices = ( { kind = "turbine"; profile = "vento-sim-4500"; list = ('
 		for i in $(seq 1 "$n"); do
@@ -177,7 +179,7 @@ vento_compare() {
 		           kv.key AS signal, kv.value
 		    FROM raw_sample r JOIN device d ON d.id = r.device_id,
 		         jsonb_each_text(to_jsonb(r) - 'time' - 'device_id' - 'quality') kv
-		    WHERE r.quality = 0" \
+		    WHERE r.quality = 0 AND kv.value IS NOT NULL" \
 		-c "CREATE TABLE missing AS
 		    SELECT DISTINCT device, second FROM served
 		    EXCEPT SELECT d.name, extract(epoch FROM r.time)::bigint FROM raw_sample r

@@ -12,6 +12,7 @@ conf=$WORK/vento.conf
 sed -e "s|^state_dir = .*|state_dir = \"$WORK/state\";|" \
 	-e "s|^profile_dir = .*|profile_dir = \"$VENTO_ROOT/etc/profiles\";|" \
 	"$VENTO_ROOT/etc/vento.conf" >"$conf"
+echo "plugin_dir = \"$BIN/plugins\";" >>"$conf"
 mkdir -p "$WORK/state"
 
 for port in $(sed -n 's/.*"127.0.0.1", \([0-9]*\),.*/\1/p' "$conf"); do
