@@ -54,6 +54,9 @@ SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \
 	$(addprefix $(BUILD)/collector/,$(addsuffix .o,$(COMMON)))
 
+SPOOLGEN_OBJS = $(BUILD)/tests/bench/spoolgen.o \
+	$(addprefix $(BUILD)/collector/,$(addsuffix .o,$(COMMON) spool crc32c record))
+
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
@@ -83,6 +86,9 @@ $(BUILD)/ventoctl: $(VENTOCTL_OBJS)
 $(BUILD)/ventosim: $(VENTOSIM_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+$(BUILD)/spoolgen: $(SPOOLGEN_OBJS)
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
 # A unit test includes the module it tests (to reach its statics) and links
 # the rest of the collector's common modules.
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h
@@ -105,7 +111,7 @@ demo: deps
 	@bash tests/lib/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/spoolgen
 	@bash tests/bench/run
 
 install: all

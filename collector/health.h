@@ -17,6 +17,11 @@ struct health {
 	long long spool_dropped;   /* records dropped at the byte bound */
 	long long lost;		   /* rows that could not be spooled */
 	int64_t newest_ms;	   /* newest tick stored */
+	long long ticks;	   /* polls made, all devices */
+	long long missed;	   /* ticks skipped after overruns */
+	long long late_p50_us;	   /* poll lateness since start */
+	long long late_p99_us;
+	long long late_max_us;	   /* upper edge of the worst bucket */
 };
 
 /* Writes h to dir/health atomically (a new file renamed over the old).

@@ -31,6 +31,7 @@ struct poller {
 	int index;
 	atomic_int stop;
 	atomic_llong ticks, failed, missed, last_ok_ms;
+	atomic_uint late[POLLER_LATE_BUCKETS];
 	struct log_limit complain;
 	uint16_t regs[PLAN_MAX_BITS];
 };
@@ -141,6 +142,45 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
 	queue_push(p->queue, s);
 }
 
+static int
+poller_lateness_bucket(int64_t ns)
+{
+	int64_t us = ns / 1000;
+
+	if (us < 0)
+		return 0;
+	if (us < 50000)
+		return (int)(us / 250);
+	if (us < 1050000)
+		return 200 + (int)((us - 50000) / 5000);
+	return POLLER_LATE_BUCKETS - 1;
+}
+
+long long
+poller_lateness_edge_us(int b)
+{
+	if (b < 200)
+		return (long long)(b + 1) * 250;
+	if (b < POLLER_LATE_BUCKETS - 1)
+		return 50000 + (long long)(b - 199) * 5000;
+	return -1; /* unbounded */
+}
+
+static void
+poller_count_lateness(struct poller *p, int64_t ns)
+{
+	atomic_fetch_add_explicit(&p->late[poller_lateness_bucket(ns)], 1,
+				  memory_order_relaxed);
+}
+
+void
+poller_add_lateness(struct poller *p, unsigned long long *hist)
+{
+	for (int b = 0; b < POLLER_LATE_BUCKETS; b++)
+		hist[b] += atomic_load_explicit(&p->late[b],
+						memory_order_relaxed);
+}
+
 /* Sleeps until the monotonic deadline (ns), waking now and then to look
  * at the stop flag. Returns 1 when asked to stop. */
 static int
@@ -188,6 +228,7 @@ poller_run(void *arg)
 		int64_t late, drift;
 
 		poller_poll(p, tick / 1000000, first || tick % slow < interval);
+		poller_count_lateness(p, poller_clock_ns(CLOCK_MONOTONIC) - deadline);
 		first = 0;
 		tick += interval;
 		deadline += interval;

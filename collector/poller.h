@@ -20,6 +20,17 @@ struct poller_stats {
 	int64_t last_ok_ms;   /* tick of the newest good sample, or 0 */
 };
 
+/* Lateness: from a poll's scheduled start to the end of its last read,
+ * counted in buckets: 0.25 ms wide below 50 ms, 5 ms wide below 1050 ms,
+ * and one for anything later. */
+#define POLLER_LATE_BUCKETS 401
+
+/* Adds this poller's lateness counts into hist. */
+void poller_add_lateness(struct poller *p, unsigned long long *hist);
+
+/* The upper edge, in microseconds, of lateness bucket b. */
+long long poller_lateness_edge_us(int b);
+
 /*
  * Starts polling device number `device` of c with plan pl, queueing samples
  * on q. c, pl and q must outlive the poller. Returns the poller, or NULL

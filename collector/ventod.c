@@ -35,6 +35,7 @@ struct ventod {
 	struct queue *queue;
 	struct writer *writer;
 	struct poller **pollers; /* per device */
+	unsigned long long late[POLLER_LATE_BUCKETS]; /* all pollers' */
 	struct log_limit complain;
 };
 
@@ -120,6 +121,30 @@ ventod_stop(struct ventod *v)
 	free(v->plans);
 }
 
+/* p50, p99 and the worst bucket of the pollers' lateness. */
+static void
+ventod_percentiles(const unsigned long long *hist, struct health *h)
+{
+	unsigned long long total = 0, seen = 0, p50, p99;
+
+	for (int b = 0; b < POLLER_LATE_BUCKETS; b++)
+		total += hist[b];
+	if (total == 0)
+		return;
+	p50 = (total + 1) / 2;
+	p99 = (total * 99 + 99) / 100;
+	for (int b = 0; b < POLLER_LATE_BUCKETS; b++) {
+		if (hist[b] == 0)
+			continue;
+		if (seen < p50 && seen + hist[b] >= p50)
+			h->late_p50_us = poller_lateness_edge_us(b);
+		if (seen < p99 && seen + hist[b] >= p99)
+			h->late_p99_us = poller_lateness_edge_us(b);
+		seen += hist[b];
+		h->late_max_us = poller_lateness_edge_us(b);
+	}
+}
+
 /* A line for systemd's STATUS= (what an operator sees in systemctl) and
  * the health file that ventoctl reads. */
 static void
@@ -132,18 +157,23 @@ ventod_report(struct ventod *v, int running)
 	unsigned held;
 
 	writer_get_stats(v->writer, &ws);
+	memset(&h, 0, sizeof(h));
+	memset(v->late, 0, sizeof(v->late));
 	for (int i = 0; i < v->cfg->ndevices; i++) {
 		struct poller_stats ps;
 
 		poller_get_stats(v->pollers[i], &ps);
 		if (ps.last_ok_ms && now_ms - ps.last_ok_ms < 10000)
 			fresh++;
+		h.ticks += ps.ticks;
+		h.missed += ps.missed;
+		poller_add_lateness(v->pollers[i], v->late);
 	}
+	ventod_percentiles(v->late, &h);
 	notify_send("STATUS=%d/%d devices answering, database %s, %lld rows "
 		    "stored, %lld batches spooled",
 		    fresh, v->cfg->ndevices, ws.db_up ? "up" : "down",
 		    ws.rows, ws.backlog);
-	memset(&h, 0, sizeof(h));
 	h.updated = now_ms / 1000;
 	h.pid = running ? (long)getpid() : 0; /* 0: stopped cleanly */
 	h.devices = v->cfg->ndevices;

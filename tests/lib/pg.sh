@@ -33,7 +33,7 @@ pg_start() {
 	}
 	# fsync off: the tests stop PostgreSQL, never the machine.
 	pg_as_owner "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgresql.log" -w \
-		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC" \
+		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC ${PG_EXTRA:-}" \
 		start >/dev/null || {
 		cat "$dir/postgresql.log" >&2
 		return 1
@@ -54,7 +54,7 @@ pg_stop() {
 pg_resume() {
 	local dir=$1
 	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -l "$dir/postgresql.log" -w \
-		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC" \
+		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC ${PG_EXTRA:-}" \
 		start >/dev/null
 }
 

@@ -25,11 +25,11 @@ check_eq "ventod exits 0" 0 "$?"
 # A schema newer than this ventod.
 vento_psql -c "INSERT INTO vento_migration (version, name) VALUES (99, '099_future.sql')"
 rm -f "$WORK/state/health" # the last run's
-vento_bg  "$BIN/ventod" -c "$WORK/vento.conf"
+vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
 ventod=$LAST_PID
 sleep 3
 check "a newer schema is named as the cause" \
-	grep -q 'the database schema is version 99, newer than this ventod (3): upgrade vento' "$WORK/ventod2.log"
+	grep -q 'the database schema is version 99, newer than this ventod (4): upgrade vento' "$WORK/ventod2.log"
 vento_stop "$ventod"
 "$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >"$WORK/migrate.txt" 2>&1
 check "ventoctl migrate refuses a newer database" grep -q 'version 99, newer than the newest file here' "$WORK/migrate.txt"
@@ -41,7 +41,7 @@ check_eq "nothing was stored meanwhile" 0 "$(vento_psql -c "SELECT count(*) FROM
 bad=$(vento_psql -c "SELECT extract(epoch FROM date_trunc('second', now()))::bigint + 6")
 vento_psql -c "ALTER TABLE raw_sample ADD CONSTRAINT refuse_one_tick CHECK (time <> to_timestamp($bad))"
 rm -f "$WORK/state/health" # the last run's
-vento_bg  "$BIN/ventod" -c "$WORK/vento.conf"
+vento_bg ventod3 "$BIN/ventod" -c "$WORK/vento.conf"
 ventod=$LAST_PID
 check "the spooled backlog is stored" vento_wait_drained 30
 sleep 10

@@ -54,7 +54,7 @@ vento_stop "$sim" >/dev/null || true
 check "no sanitizer reports" sh -c "! grep -q 'Sanitizer\|runtime error' '$WORK/ventod.log' '$WORK/sim.log'"
 
 vento_compare "$WORK/served.csv"
-check "more than 150 s of the farm were served" test "$SERVED" -gt $((150 * N))
+check "more than 130 s of the farm were served" test "$SERVED" -gt $((130 * N))
 check_eq "every served tick is stored" 0 "$MISSING"
 check_eq "nothing stored that was not served" 0 "$EXTRA"
 check_eq "nothing stored twice" 0 "$DUPS"

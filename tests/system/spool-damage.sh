@@ -37,7 +37,7 @@ printf '\377' | dd of="$oldest" bs=1 seek=$(($(stat -c %s "$oldest") / 2)) conv=
 
 pg_resume "$WORK"
 rm -f "$WORK/state/health" # the last run's
-vento_bg  "$BIN/ventod" -c "$WORK/vento.conf"
+vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
 ventod=$LAST_PID
 check "the restarted ventod stores what is left" vento_wait_drained 60
 vento_stop "$ventod"

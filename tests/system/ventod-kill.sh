@@ -32,7 +32,7 @@ uncommitted=$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time > to_tim
 echo "# rows of the last 5 s stored at the kill: $uncommitted"
 
 rm -f "$WORK/state/health" # the last run's
-vento_bg  "$BIN/ventod" -c "$WORK/vento.conf"
+vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
 ventod=$LAST_PID
 check "the restarted ventod stores the spooled backlog" vento_wait_drained 60
 check "it resumed from the spool" grep -q 'spool .* holds records' "$WORK/ventod2.log"
