@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
 #include "health.h"
+#include "link.h"
 #include "log.h"
 #include "notify.h"
 #include "plugin.h"
@@ -266,6 +268,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: configuration not valid\n", conf);
 		return 1;
 	}
+	if (v.cfg->ndevices > LINK_MAX_DEVICES) {
+		fprintf(stderr,
+			"%s: %d devices, more than the %d one ventod can poll: "
+			"libmodbus waits with select(2), which cannot watch "
+			"socket numbers above 1023; split the farm across two "
+			"ventod instances\n",
+			conf, v.cfg->ndevices, LINK_MAX_DEVICES);
+		cfg_free(v.cfg);
+		return 1;
+	}
 	if (ventod_load_plugins(&v) == -1) {
 		fprintf(stderr, "%s: configuration not valid\n", conf);
 		ventod_unload_plugins(&v);
@@ -280,6 +292,15 @@ main(int argc, char **argv)
 		ventod_unload_plugins(&v);
 		cfg_free(v.cfg);
 		return 0;
+	}
+	{
+		/* A socket per device: take all the descriptors we may. */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
 	if (notify_open() == -1)
 		log_warn("NOTIFY_SOCKET unusable: %s", strerror(errno));
