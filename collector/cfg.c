@@ -327,8 +327,8 @@ cfg_check_profile(struct cfg_load *l, const struct profile *p)
 }
 
 static const char *const cfg_profile_keys[] = {
-	"name", "model", "plugin", "address_base", "word_order", "signals",
-	NULL,
+	"name", "model", "plugin", "rated_kw", "address_base", "word_order",
+	"signals", NULL,
 };
 
 /* Loads profile `name` from dir into p. Returns 0, or -1 on any error. */
@@ -362,6 +362,7 @@ cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
 	cfg_check_keys(l, root, path, cfg_profile_keys);
 	cfg_string(l, root, path, "model", p->model, sizeof(p->model));
 	cfg_string(l, root, path, "plugin", p->plugin, sizeof(p->plugin));
+	cfg_number(l, root, path, "rated_kw", 0, 1e6, &p->rated_kw);
 	if (p->plugin[0] && !cfg_is_identifier(p->plugin) &&
 	    strspn(p->plugin, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
 		    strlen(p->plugin))

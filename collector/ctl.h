@@ -32,5 +32,6 @@ int ctl_status(struct ctl *ctl, int argc, char **argv);
 int ctl_migrate(struct ctl *ctl, int argc, char **argv);
 int ctl_plan(struct ctl *ctl, int argc, char **argv);
 int ctl_read(struct ctl *ctl, int argc, char **argv);
+int ctl_import(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -28,6 +28,18 @@ profile_signal_decode(const struct signal *s, const uint16_t *raw,
 	return 0;
 }
 
+double
+profile_counter_wrap_wh(const struct profile *p)
+{
+	const struct signal *s = profile_find_signal(p, "wtur_totwh");
+
+	if (s == NULL)
+		s = profile_find_signal(p, "mmtr_supwh");
+	if (s == NULL || s->fc == 0 || regval_width(s->type) > 2)
+		return 0;
+	return (double)(1ull << (16 * regval_width(s->type))) * s->scale;
+}
+
 const struct signal *
 profile_find_signal(const struct profile *p, const char *name)
 {

@@ -46,6 +46,7 @@ struct profile {
 	const struct vento_plugin *driver;
 	char *file;
 	int address_base; /* 0 or 1: what the vendor's documentation counts from */
+	double rated_kw;  /* rated power, kW, or 0 when not said */
 	struct signal *signals;
 	int nsignals;
 };
@@ -64,6 +65,11 @@ int profile_signal_is_integer(const struct signal *s);
  */
 int profile_signal_decode(const struct signal *s, const uint16_t *raw,
 			  int64_t *iv, double *fv);
+
+/* Where the device's energy counter (wtur_totwh, or a meter's mmtr_supwh)
+ * wraps, in Wh: 2^bits times its scale for counters of 32 bits or fewer,
+ * 0 for 64-bit counters (which never wrap in practice) or none. */
+double profile_counter_wrap_wh(const struct profile *p);
 
 /* Returns the signal with that name, or NULL. */
 const struct signal *profile_find_signal(const struct profile *p,

@@ -181,15 +181,23 @@ store_device_cmp(const void *a, const void *b)
 		      ((const struct store_device *)b)->name);
 }
 
-/* Registers a device and keeps the name-to-id table sorted. Returns its
- * id, or -1. */
+/* Registers a device and keeps the name-to-id table sorted. p may be NULL
+ * for a device no longer configured. Returns its id, or -1. */
 static int
 store_register(struct store *s, const char *name, const char *kind,
-	       const char *profile)
+	       const struct profile *p)
 {
-	const char *params[3] = { name, kind, profile };
-	PGresult *r = store_query(s, "SELECT vento_register_device($1, $2, $3)",
-				  3, params);
+	char wrap[32], rated[32];
+	const char *params[5] = { name, kind, p ? p->name : "unknown", wrap,
+				  rated };
+	PGresult *r;
+
+	snprintf(wrap, sizeof(wrap), "%.0f", p ? profile_counter_wrap_wh(p) : 0);
+	snprintf(rated, sizeof(rated), "%g", p ? p->rated_kw : 0);
+	r = store_query(s,
+			"SELECT vento_register_device($1, $2, $3, $4::bigint, "
+			"$5::real)",
+			5, params);
 	struct store_device *d;
 
 	if (r == NULL)
@@ -236,6 +244,32 @@ store_register_states(struct store *s)
 	return 0;
 }
 
+/* The projection of the configuration, for the budget. */
+static int
+store_set_projection(struct store *s)
+{
+	const struct projection *p = &s->cfg->projection;
+	char kwh[32], shares[256];
+	const char *params[3] = { kwh, shares, p->time_zone };
+	PGresult *r;
+	int n;
+
+	snprintf(kwh, sizeof(kwh), "%.0f", p->annual_gwh * 1e6);
+	n = snprintf(shares, sizeof(shares), "{");
+	for (int m = 0; m < 12; m++)
+		n += snprintf(shares + n, sizeof(shares) - (size_t)n, "%s%g",
+			      m ? "," : "", p->monthly_share[m]);
+	snprintf(shares + n, sizeof(shares) - (size_t)n, "}");
+	r = store_query(s,
+			"SELECT vento_set_projection($1::float8, $2::float8[], "
+			"$3)",
+			3, params);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
 static int
 store_register_devices(struct store *s)
 {
@@ -245,8 +279,8 @@ store_register_devices(struct store *s)
 	for (int i = 0; i < s->cfg->ndevices; i++) {
 		const struct device *d = &s->cfg->devices[i];
 
-		if (store_register(s, d->name, kinds[d->kind],
-				   d->profile->name) == -1)
+		if (store_register(s, d->name, kinds[d->kind], d->profile) ==
+		    -1)
 			return -1;
 	}
 	return 0;
@@ -265,7 +299,7 @@ store_device_id(struct store *s, const char *name)
 		    store_device_cmp);
 	if (d)
 		return d->id;
-	if (store_register(s, name, "turbine", "unknown") == -1)
+	if (store_register(s, name, "turbine", NULL) == -1)
 		return -1;
 	return store_device_id(s, name);
 }
@@ -305,7 +339,7 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 	}
 	snprintf(s->spool_id, sizeof(s->spool_id), "%016" PRIx64, spool_id);
 	if (store_check_schema(s) == -1 || store_register_devices(s) == -1 ||
-	    store_register_states(s) == -1 ||
+	    store_register_states(s) == -1 || store_set_projection(s) == -1 ||
 	    store_read_position(s, acked) == -1) {
 		store_disconnect(s);
 		return -1;
@@ -535,6 +569,27 @@ store_drop_old(struct store *s, int retention_days)
 			"SELECT vento_drop_partitions(now() - make_interval("
 			"days => $1::int))",
 			1, params);
+	if (r == NULL)
+		return -1;
+	n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+int
+store_rollup(struct store *s, int64_t from_ms, int64_t to_ms)
+{
+	char from[32], to[32];
+	const char *params[2] = { from, to };
+	PGresult *r;
+	int n;
+
+	snprintf(from, sizeof(from), "%.3f", (double)from_ms / 1000);
+	snprintf(to, sizeof(to), "%.3f", (double)to_ms / 1000);
+	r = store_query(s,
+			"SELECT vento_rollup(to_timestamp($1::float8), "
+			"to_timestamp($2::float8))",
+			2, params);
 	if (r == NULL)
 		return -1;
 	n = atoi(PQgetvalue(r, 0, 0));

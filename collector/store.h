@@ -9,7 +9,7 @@
 #include "record.h"
 
 /* The schema version this binary writes; schema/NNN_*.sql up to it. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -45,6 +45,10 @@ long store_write(struct store *s, const struct record *recs, int n,
 int store_skip(struct store *s, uint64_t seq);
 
 int store_error_is_data(const struct store *s);
+
+/* Recomputes the 10-minute statistics (and daily sums) of the periods
+ * that [from_ms, to_ms) touches. Returns the periods written, or -1. */
+int store_rollup(struct store *s, int64_t from_ms, int64_t to_ms);
 
 /* Drops the raw partitions older than the retention. Returns how many, or
  * -1. */

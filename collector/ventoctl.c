@@ -25,6 +25,7 @@ static const struct {
 	{ "plan", ctl_plan, "the Modbus reads planned for each device" },
 	{ "read", ctl_read, "read a device now: read DEVICE [SIGNAL...]" },
 	{ "migrate", ctl_migrate, "apply the schema's pending migrations" },
+	{ "import", ctl_import, "load 10-minute history from a CSV file" },
 };
 
 static void

@@ -28,6 +28,8 @@
 #define WRITER_RECORDS_PER_TX 256
 #define WRITER_BACKOFF_MAX_MS 10000
 #define WRITER_GATHER_MS 100
+#define WRITER_ROLLUP_EVERY_MS 60000
+#define WRITER_ROLLUP_SPAN_MS (6 * 3600 * 1000LL)
 
 struct writer {
 	pthread_t thread, spooler;
@@ -42,9 +44,11 @@ struct writer {
 	uint64_t acked; /* the last spool record stored, once connected */
 	int64_t retry_at_ms, backoff_ms;
 	int64_t housekeeping_at_ms; /* the writer's */
+	int64_t rollup_at_ms;	    /* the writer's */
 	uint64_t dropped_seen;  /* the spooler's */
 	uint64_t quarantined;   /* the writer's */
 	uint64_t careful_until; /* the writer's */
+	int64_t dirty_lo, dirty_hi; /* ticks stored since the last rollup */
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
 		dropped, spool_dropped;
 	atomic_int db_up;
@@ -163,6 +167,7 @@ writer_store_some(struct writer *w)
 	size_t len = 0;
 	int n = 0, r;
 	long rows;
+	int64_t oldest = INT64_MAX;
 
 	while (n < max && (r = spool_next(w->spool, seq, &data, &len, &seq)) == 1) {
 		if (record_decode(data, len, &recs[n]) == -1) {
@@ -178,9 +183,12 @@ writer_store_some(struct writer *w)
 			spool_ack(w->spool, seq);
 			return 1;
 		}
-		for (int i = 0; i < recs[n].nrows; i++)
+		for (int i = 0; i < recs[n].nrows; i++) {
 			if (recs[n].rows[i].tick_ms > newest)
 				newest = recs[n].rows[i].tick_ms;
+			if (recs[n].rows[i].tick_ms < oldest)
+				oldest = recs[n].rows[i].tick_ms;
+		}
 		n++;
 	}
 	if (n == 0)
@@ -211,7 +219,40 @@ writer_store_some(struct writer *w)
 	atomic_fetch_add(&w->rows, rows);
 	if (newest > atomic_load(&w->newest_ms))
 		atomic_store(&w->newest_ms, newest);
+	if (rows > 0) {
+		if (w->dirty_hi == 0 || oldest < w->dirty_lo)
+			w->dirty_lo = oldest;
+		if (newest > w->dirty_hi)
+			w->dirty_hi = newest;
+	}
 	return 1;
+}
+
+/* Keeps the 10-minute statistics current: once a minute, the periods that
+ * rows stored since the last time touch, six hours at a time so that a
+ * drained backlog of days does not hold up the writer. */
+static void
+writer_rollup(struct writer *w)
+{
+	int64_t hi;
+
+	if (w->dirty_hi == 0 || writer_mono_ms() < w->rollup_at_ms)
+		return;
+	hi = w->dirty_hi + 1;
+	if (hi - w->dirty_lo > WRITER_ROLLUP_SPAN_MS)
+		hi = w->dirty_lo + WRITER_ROLLUP_SPAN_MS;
+	if (store_rollup(w->store, w->dirty_lo, hi) == -1) {
+		log_warn("writer: 10-minute statistics: %s",
+			 store_error(w->store));
+		w->rollup_at_ms = writer_mono_ms() + WRITER_ROLLUP_EVERY_MS;
+		return;
+	}
+	if (hi > w->dirty_hi) {
+		w->dirty_lo = w->dirty_hi = 0;
+		w->rollup_at_ms = writer_mono_ms() + WRITER_ROLLUP_EVERY_MS;
+	} else {
+		w->dirty_lo = hi; /* the rest on the next turn */
+	}
 }
 
 /* Connects when due, then stores spooled records until the spool is
@@ -243,6 +284,7 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		writer_fail(w, "cannot store spooled rows");
 		return;
 	}
+	writer_rollup(w);
 	/* Housekeeping rides on the writer's connection: once after each
 	 * connect, then hourly. */
 	if (writer_mono_ms() >= w->housekeeping_at_ms) {
@@ -337,8 +379,11 @@ writer_run(void *arg)
 	/* Everything polled is spooled. It is stored now if the database
 	 * lets us within a few seconds; otherwise the next start stores
 	 * it. */
-	if (store_is_up(w->store))
+	if (store_is_up(w->store)) {
 		writer_flush(w, 5000);
+		w->rollup_at_ms = 0;
+		writer_rollup(w);
+	}
 	writer_update_stats(w);
 	return NULL;
 }

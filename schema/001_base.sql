@@ -135,3 +135,7 @@ GRANT EXECUTE ON FUNCTION vento_register_device(text, text, text),
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO vento_reader;
 -- Tables later migrations add are readable too.
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO vento_reader;
+
+-- Functions made by later migrations are not for everyone either: each
+-- migration grants what a role needs.
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
