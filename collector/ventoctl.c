@@ -22,6 +22,14 @@ static const struct {
 	const char *help;
 } ventoctl_commands[] = {
 	{ "status", ctl_status, "the farm now: every device's last sample" },
+	{ "check", ctl_check,
+	  "monitoring checks: yearly, comm, spool, freshness, all" },
+	{ "production", ctl_production,
+	  "energy against the budget: --year Y --by month|turbine|day" },
+	{ "availability", ctl_availability,
+	  "time-based availability and lost energy: --year Y" },
+	{ "powercurve", ctl_powercurve,
+	  "a turbine's power curve against the reference: DEVICE" },
 	{ "plan", ctl_plan, "the Modbus reads planned for each device" },
 	{ "read", ctl_read, "read a device now: read DEVICE [SIGNAL...]" },
 	{ "migrate", ctl_migrate, "apply the schema's pending migrations" },
@@ -35,7 +43,7 @@ ventoctl_usage(FILE *f)
 		   "COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0;
 	     i < sizeof(ventoctl_commands) / sizeof(ventoctl_commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", ventoctl_commands[i].name,
+		fprintf(f, "  %-13s %s\n", ventoctl_commands[i].name,
 			ventoctl_commands[i].help);
 	fprintf(f, "\n  -c FILE  configuration (default %s/vento/vento.conf)\n",
 		VENTO_SYSCONFDIR);

@@ -51,8 +51,9 @@ logged() {
 served_at() {
 	awk -F, -v t="$1" -v d="$2" -v s="$3" '$1 == t && $2 == d && $3 == s { print $4 }' "$served"
 }
-# hup N: rewrites nothing; sends SIGHUP and waits until N more "faults"
-# lines are in ventosim's log.
+# hup N: sends SIGHUP and waits until N more "faults" lines are in
+# ventosim's log, then for the next second: production states and counter
+# actions take effect from the second after the change.
 hup() {
 	local want n=50
 	want=$(($(grep -c ': faults ' "$WORK/sim.log") + $1))
@@ -62,7 +63,7 @@ hup() {
 		n=$((n - 1))
 		sleep 0.1
 	done
-	sleep 0.1 # the device threads take their change at once, on notify
+	sleep 1
 }
 in_range() { awk -v x="$1" -v a="$2" -v b="$3" 'BEGIN { exit !(x >= a && x <= b) }'; }
 
@@ -80,6 +81,20 @@ for s in $(seq 1 60); do
 	[ "$good" = 1 ] && { seed=$s; break; }
 done
 echo "# seed ${seed:-none (no windy seed: wrap and meter checks skipped)}"
+
+# Malformed --fault specs are usage errors (exit 2); --print shows a
+# production state.
+accepted=""
+for bad in T01=slow:0 T01=late:60001 T01=wrap,reset T01=none,dead T01=dead,,garbage \
+	T01=exception:5:0:2 T01=exception:4:0 T01=fault:stop,maintenance GRID=fault:stop \
+	GRID=wrap T09=dead T01 T01=frobnicate; do
+	rc=0
+	"$BIN/ventosim" -c "$conf" --fault "$bad" --print T01 "$start" >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 2 ] || accepted="$accepted $bad($rc)"
+done
+check_eq "malformed --fault specs exit 2" "" "$accepted"
+check_eq "--print honours fault:stop" "wtur_turst=4" \
+	"$("$BIN/ventosim" -c "$conf" --fault T01=fault:stop --print T01 "$start" 2>/dev/null | grep turst)"
 
 cat >"$faults" <<EOF
 # Faults at start; re-read on SIGHUP.
@@ -105,7 +120,7 @@ check_eq "T04 (gen-2 profile) reads" 0 "$RC"
 wh0=$(echo "$OUT" | awk '$1 == "wtur_totwh" { print $2 }')
 check "wrap sets the u32 counter 30 s of rated power below 2^32 ($wh0)" \
 	in_range "${wh0:-0}" $((4294967296 - 37500)) 4294967295
-wrapped_at=$(sed -n 's/.*T04: energy counter set to .* after second \([0-9]*\).*/\1/p' "$WORK/sim.log")
+wrapped_at=$(sed -n 's/.*T04: energy counter set to .* from second \([0-9]*\),.*/\1/p' "$WORK/sim.log")
 
 # dead: connections accepted, never an answer.
 t0=$(date +%s) m0=$(now_ms)
@@ -140,6 +155,7 @@ check_eq "SIGHUP cleared dead: T02 reads" 0 "$RC"
 read_dev T03 wmet_horwdspd
 check_eq "SIGHUP replaced T03's exception: address 8 reads again" 0 "$RC"
 
+sleep 1 # T03 was read in this second
 t0=$(date +%s)
 for _ in 1 2 3; do
 	read_dev T01 wtur_w
@@ -160,9 +176,8 @@ cat >"$faults" <<EOF
 T01 slow:300
 T02 late:1500
 T03 disconnect:3
-GRID refuse:3
 EOF
-hup 4
+hup 3
 t0=$(date +%s) m0=$(now_ms)
 read_dev T01 wtur_w
 m1=$(now_ms)
@@ -182,7 +197,9 @@ check "disconnect:3: reading all signals fails" test "$RC" -ne 0
 check_eq "disconnect:3: two requests answered, the third closes the connection" 2 \
 	"$(echo "$OUT" | grep -c ' raw ')"
 
+echo "GRID refuse:3" >"$faults"
 m0=$(now_ms)
+hup 1
 read_dev GRID mmxu_totw
 check "refuse:3: connection refused" test "$RC" -ne 0 -a -n "$(echo "$OUT" | grep 'refused')"
 sleep $(awk -v m="$(($(now_ms) - m0))" 'BEGIN { printf "%.1f", (3300 - m) / 1000 }')
@@ -212,11 +229,13 @@ if [ -n "$seed" ]; then
 	# again until they fall in the same second.
 	ok_meter=""
 	for _ in 1 2 3 4 5 6 7 8; do
+		pids=""
 		for d in T01 T02 T03 T04; do
 			"$BIN/ventoctl" -c "$conf" read $d wtur_w >/dev/null 2>&1 &
+			pids="$pids $!"
 		done
 		"$BIN/ventoctl" -c "$conf" read GRID mmxu_totw >/dev/null 2>&1 &
-		wait
+		wait $pids $!
 		S=$(awk -F, '$2 == "GRID" { s = $1 } END { print s }' "$served")
 		sum=0 all=1
 		for d in T01 T02 T03 T04; do

@@ -14,23 +14,7 @@ pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 "$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
 q() { vento_psql -c "$1"; }
 
-# Energies vary per period from a hash, so that sums over the wrong range
-# cannot come out right by accident.
-vento_psql >/dev/null <<'SQL'
-SELECT vento_set_projection(720e6, ARRAY[6.8,5.3,5.1,5.5,7.6,9.1,10.8,11.9,11.3,10.4,8.6,7.6], 'America/Bahia');
-SELECT vento_register_state('vento-sim-4500', 2, 'producing', 'full performance');
-SELECT vento_register_state('vento-sim-4500', 4, 'fault', 'forced outage');
-SELECT count(vento_register_device('T' || lpad(i::text, 2, '0'), 'turbine', 'vento-sim-4500', 0, 4500))
-FROM generate_series(1, 40) i;
-INSERT INTO stat_10min (device_id, period, n, valid, energy_kwh, wtur_w_mean, wmet_horwdspd_mean,
-                        wtur_turst, t_available, t_unavailable, t_excluded, t_unknown, potential_kwh)
-SELECT d.id, p, 600, true, (abs(hashtext(d.id || ' ' || p::text)) % 400000) / 1000.0,
-       1000, 8, 2, 600, 0, 0, 0, 412.5
-FROM device d,
-     generate_series(timestamptz '2025-01-01 03:00+00', timestamptz '2026-01-01 02:50+00', interval '10 minutes') p;
-SELECT vento_rollup_days('2025-01-01 03:00+00', '2026-01-01 03:00+00');
-ANALYZE stat_10min;
-SQL
+vento_psql -f "$VENTO_ROOT/tests/lib/gen-year.sql" >/dev/null
 check_eq "a year of 40 turbines: 2,102,400 rows" 2102400 "$(q "SELECT count(*) FROM stat_10min")"
 
 # The actual energy to an instant, summed straight from the 10-minute rows.

@@ -1,0 +1,367 @@
+/* ctl_check.c - `ventoctl check yearly|comm|spool|freshness|all`, after
+ * the monitoring-plugins conventions: exit 0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN; one line of output; perfdata 'label'=value[UOM];warn;crit;
+ * min;max; thresholds in the range syntax (10, 10:, ~:10, 10:20, @10:20),
+ * where a value outside the range (inside, with @) raises the alert. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "health.h"
+
+enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
+
+static const char *const check_names[] = {
+	"OK", "WARNING", "CRITICAL", "UNKNOWN",
+};
+
+struct check_range {
+	char text[32]; /* as given, for perfdata */
+	double lo, hi; /* -INFINITY / INFINITY when open */
+	int inside;    /* @: alert inside */
+};
+
+/* Parses a range; returns 0 or -1. */
+static int
+check_range_parse(const char *s, struct check_range *r)
+{
+	const char *colon;
+	char *end;
+
+	if (strlen(s) >= sizeof(r->text))
+		return -1;
+	snprintf(r->text, sizeof(r->text), "%s", s);
+	r->inside = *s == '@';
+	if (r->inside)
+		s++;
+	r->lo = 0;
+	r->hi = INFINITY;
+	if ((colon = strchr(s, ':')) == NULL) {
+		r->hi = strtod(s, &end);
+		return *s && *end == '\0' ? 0 : -1;
+	}
+	if (s[0] == '~' && s + 1 == colon)
+		r->lo = -INFINITY;
+	else if (s != colon) {
+		r->lo = strtod(s, &end);
+		if (end != colon)
+			return -1;
+	}
+	if (colon[1] != '\0') {
+		r->hi = strtod(colon + 1, &end);
+		if (*end != '\0')
+			return -1;
+	}
+	return r->lo <= r->hi ? 0 : -1;
+}
+
+/* 1 when v raises the range's alert. */
+static int
+check_range_alert(const struct check_range *r, double v)
+{
+	int outside = v < r->lo || v > r->hi;
+
+	return r->inside ? !outside : outside;
+}
+
+struct check {
+	struct ctl *ctl;
+	const char *warn, *crit; /* from -w and -c, or NULL */
+	const char *at;		 /* --at: judge the year as of then */
+	int status;
+	char text[256];
+	char perf[512];
+};
+
+/* Judges v against the given or default thresholds, adds perfdata.
+ * Returns the status. */
+static int
+check_judge(struct check *c, const char *label, double v, const char *uom,
+	    const char *dwarn, const char *dcrit, const char *minmax)
+{
+	struct check_range w, k;
+	int st = CHECK_OK;
+	size_t n = strlen(c->perf);
+
+	if (check_range_parse(c->warn ? c->warn : dwarn, &w) == -1 ||
+	    check_range_parse(c->crit ? c->crit : dcrit, &k) == -1) {
+		fprintf(stdout, "VENTO UNKNOWN - bad threshold range\n");
+		exit(CHECK_UNKNOWN);
+	}
+	char shown[32];
+	char *end;
+
+	/* The value judged is the value shown: three decimals. */
+	snprintf(shown, sizeof(shown), "%.3f", v);
+	end = shown + strlen(shown) - 1;
+	while (*end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+	v = atof(shown);
+	if (check_range_alert(&k, v))
+		st = CHECK_CRITICAL;
+	else if (check_range_alert(&w, v))
+		st = CHECK_WARNING;
+	snprintf(c->perf + n, sizeof(c->perf) - n, "%s'%s'=%s%s;%s;%s;%s",
+		 n ? " " : "", label, shown, uom, w.text, k.text, minmax);
+	return st;
+}
+
+static PGresult *
+check_query(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int
+check_yearly(struct check *c, PGconn *conn)
+{
+	PGresult *r;
+	double forecast, comp, proj;
+	int st;
+
+	const char *params[1] = { c->at ? c->at : "now" };
+
+	r = conn == NULL ? NULL
+			 : PQexecParams(conn,
+					"SELECT forecast_ratio * 100, "
+					"coalesce(completeness, 0) * 100, "
+					"projection_kwh / 1e6 FROM "
+					"vento_yearly_check(extract(year FROM "
+					"$1::timestamptz AT TIME ZONE (SELECT "
+					"time_zone FROM projection))::int, "
+					"$1::timestamptz)",
+					1, NULL, params, NULL, NULL, 0);
+	if (r && (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)) {
+		PQclear(r);
+		r = NULL;
+	}
+	if (r == NULL) {
+		snprintf(c->text, sizeof(c->text), "yearly: no data");
+		return CHECK_UNKNOWN;
+	}
+	forecast = atof(PQgetvalue(r, 0, 0));
+	comp = atof(PQgetvalue(r, 0, 1));
+	proj = atof(PQgetvalue(r, 0, 2));
+	PQclear(r);
+	st = check_judge(c, "forecast", forecast, "%", "97:", "90:", "0;");
+	check_judge(c, "completeness", comp, "%", "0:", "0:", "0;100");
+	/* Too little data to judge the year by: say so rather than guess. */
+	if (comp < 50) {
+		snprintf(c->text, sizeof(c->text),
+			 "yearly: data only %.1f%% complete", comp);
+		return CHECK_UNKNOWN;
+	}
+	snprintf(c->text, sizeof(c->text),
+		 "yearly: forecast %.1f%% of %.0f GWh, data %.1f%%", forecast,
+		 proj, comp);
+	return st;
+}
+
+static int
+check_comm(struct check *c, PGconn *conn)
+{
+	PGresult *r;
+	int silent, total;
+
+	if (conn == NULL ||
+	    (r = check_query(conn,
+			     "SELECT count(*) FILTER (WHERE r.device_id IS "
+			     "NULL), count(*) FROM device d LEFT JOIN (SELECT "
+			     "DISTINCT device_id FROM raw_sample WHERE time > "
+			     "now() - interval '60 seconds' AND quality = 0) r "
+			     "ON r.device_id = d.id")) == NULL) {
+		snprintf(c->text, sizeof(c->text), "comm: no data");
+		return CHECK_UNKNOWN;
+	}
+	silent = atoi(PQgetvalue(r, 0, 0));
+	total = atoi(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	snprintf(c->text, sizeof(c->text), "comm: %d of %d silent for 60 s",
+		 silent, total);
+	{
+		char minmax[32];
+
+		snprintf(minmax, sizeof(minmax), "0;%d", total);
+		return check_judge(c, "silent", silent, "", "0", "4", minmax);
+	}
+}
+
+static int
+check_spool(struct check *c)
+{
+	struct health h;
+	double age;
+	long stale;
+	int st;
+
+	if (ctl_config(c->ctl) == NULL ||
+	    health_read(c->ctl->cfg->state_dir, &h) == -1) {
+		snprintf(c->text, sizeof(c->text), "spool: no health file");
+		return CHECK_UNKNOWN;
+	}
+	stale = (long)(time(NULL) - h.updated);
+	age = h.spool_backlog > 0 && h.newest_ms > 0
+		      ? (double)time(NULL) - (double)h.newest_ms / 1000
+		      : 0;
+	if (h.spool_backlog > 0 && h.newest_ms == 0)
+		age = (double)h.spool_backlog; /* about a batch a second */
+	st = check_judge(c, "backlog_age", age, "s", "60", "600", "0;");
+	check_judge(c, "dropped", (double)h.spool_dropped, "", "0", "0", "0;");
+	if (h.pid == 0 || stale > 30) {
+		snprintf(c->text, sizeof(c->text),
+			 "spool: ventod not running (health %ld s old)", stale);
+		return CHECK_CRITICAL;
+	}
+	if (h.spool_dropped > 0) {
+		snprintf(c->text, sizeof(c->text),
+			 "spool: %lld batches dropped at the bound",
+			 h.spool_dropped);
+		return CHECK_CRITICAL;
+	}
+	snprintf(c->text, sizeof(c->text), "spool: backlog %.0f s", age);
+	return st;
+}
+
+static int
+check_freshness(struct check *c, PGconn *conn)
+{
+	PGresult *r;
+	double age;
+
+	if (conn == NULL ||
+	    (r = check_query(conn, "SELECT extract(epoch FROM now() - "
+				   "max(time)) FROM raw_sample WHERE time > "
+				   "now() - interval '1 day'")) == NULL) {
+		snprintf(c->text, sizeof(c->text), "freshness: no data");
+		return CHECK_UNKNOWN;
+	}
+	if (PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		snprintf(c->text, sizeof(c->text),
+			 "freshness: no row in a day");
+		return CHECK_CRITICAL;
+	}
+	age = atof(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	snprintf(c->text, sizeof(c->text), "freshness: newest row %.1f s old",
+		 age);
+	return check_judge(c, "age", age, "s", "10", "60", "0;");
+}
+
+static int
+check_worse(int a, int b)
+{
+	/* CRITICAL beats WARNING beats UNKNOWN beats OK. */
+	static const int rank[] = { 0, 2, 3, 1 };
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+int
+ctl_check(struct ctl *ctl, int argc, char **argv)
+{
+	struct check c = { .ctl = ctl };
+	const char *what = NULL;
+	PGconn *conn = NULL;
+	char line[1024] = "";
+	int st = CHECK_OK;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			c.warn = argv[++i];
+		else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			c.crit = argv[++i];
+		else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+			c.at = argv[++i];
+		else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: ventoctl check yearly|comm|spool|"
+			       "freshness|all [-w RANGE] [-c RANGE] [--at TIME]\n"
+			       "Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+			       "  yearly     year-end forecast, %% of the "
+			       "projection (default -w 97: -c 90:);\n"
+			       "             --at judges the year as of TIME\n"
+			       "  comm       devices silent for 60 s (-w 0 -c 4)\n"
+			       "  spool      age of the unstored backlog, s "
+			       "(-w 60 -c 600)\n"
+			       "  freshness  age of the newest stored row, s "
+			       "(-w 10 -c 60)\n");
+			return CHECK_OK;
+		} else if (what == NULL)
+			what = argv[i];
+		else
+			what = "";
+	}
+	if (what == NULL || (strcmp(what, "yearly") && strcmp(what, "comm") &&
+			     strcmp(what, "spool") && strcmp(what, "freshness") &&
+			     strcmp(what, "all"))) {
+		printf("VENTO UNKNOWN - usage: ventoctl check yearly|comm|spool|"
+		       "freshness|all [-w RANGE] [-c RANGE]\n");
+		return CHECK_UNKNOWN;
+	}
+	if (strcmp(what, "all") == 0 && (c.warn || c.crit)) {
+		printf("VENTO UNKNOWN - check all takes no thresholds\n");
+		return CHECK_UNKNOWN;
+	}
+	/* The one line on stdout is the check's answer; why the database
+	 * is unreachable goes to stderr, for a person running it. */
+	if (strcmp(what, "spool") != 0)
+		conn = ctl_db_connect(ctl);
+	if (strcmp(what, "all") != 0) {
+		if (strcmp(what, "yearly") == 0)
+			st = check_yearly(&c, conn);
+		else if (strcmp(what, "comm") == 0)
+			st = check_comm(&c, conn);
+		else if (strcmp(what, "spool") == 0)
+			st = check_spool(&c);
+		else
+			st = check_freshness(&c, conn);
+		snprintf(line, sizeof(line), "%s", c.text);
+	} else {
+		int (*const dbchecks[])(struct check *, PGconn *) = {
+			check_yearly, check_comm, check_freshness,
+		};
+
+		static const char *const names[] = {
+			"yearly", "comm", "freshness", "spool",
+		};
+		char brief[256] = "";
+
+		for (size_t i = 0; i < 4; i++) {
+			int s = i < 3 ? dbchecks[i](&c, conn) : check_spool(&c);
+
+			st = check_worse(st, s);
+			if (s == CHECK_OK)
+				continue;
+			snprintf(line + strlen(line), sizeof(line) - strlen(line),
+				 "%s%s", line[0] ? "; " : "", c.text);
+			snprintf(brief + strlen(brief),
+				 sizeof(brief) - strlen(brief), "%s%s %s",
+				 brief[0] ? ", " : "", names[i], check_names[s]);
+		}
+		/* One line of about 80 characters: when the details do not
+		 * fit, the names and states do. */
+		if (strlen(line) > 62)
+			snprintf(line, sizeof(line), "%s", brief);
+		if (line[0] == '\0')
+			snprintf(line, sizeof(line), "all checks OK");
+	}
+	if (conn == NULL && strcmp(what, "spool") != 0 && st == CHECK_UNKNOWN)
+		snprintf(line, sizeof(line), "database unreachable");
+	if (c.perf[0])
+		printf("VENTO %s - %s | %s\n", check_names[st], line, c.perf);
+	else
+		printf("VENTO %s - %s\n", check_names[st], line);
+	PQfinish(conn);
+	return st;
+}

@@ -1,0 +1,178 @@
+/* ctl_report.c - the reports a manager reads: `ventoctl production`,
+ * `availability` and `powercurve`, as tables or, with --json, for
+ * scripts. The numbers come from the database's report functions
+ * (schema/006_reports.sql), so Grafana and ventoctl agree. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* The year to report: --year Y, or the current local year. */
+static const char *
+ctl_report_year(int argc, char **argv)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--year") == 0)
+			return argv[i + 1];
+	return "";
+}
+
+static const char *
+ctl_report_opt(int argc, char **argv, const char *name, const char *dflt)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return dflt;
+}
+
+static int
+ctl_report_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("%s", usage);
+			return 1;
+		}
+	return 0;
+}
+
+/* SQL for the year: the given one, or this year in local time. */
+#define CTL_YEAR                                                               \
+	"coalesce(nullif($1, '')::int, extract(year FROM now() AT TIME ZONE "  \
+	"(SELECT time_zone FROM projection))::int)"
+
+int
+ctl_production(struct ctl *ctl, int argc, char **argv)
+{
+	const char *year = ctl_report_year(argc, argv);
+	const char *by = ctl_report_opt(argc, argv, "--by", "month");
+	const char *params[1] = { year };
+	PGconn *conn;
+	int rc;
+
+	if (ctl_report_help(argc, argv,
+			    "usage: ventoctl production [--year Y] [--by "
+			    "month|turbine|day]\nEnergy against the budget of "
+			    "the projection, in MWh; then the yearly check.\n"))
+		return CTL_OK;
+	if (strcmp(by, "month") && strcmp(by, "turbine") && strcmp(by, "day")) {
+		fprintf(stderr, "ventoctl: production: --by month, turbine or day\n");
+		return CTL_USAGE;
+	}
+	if ((conn = ctl_db_connect(ctl)) == NULL)
+		return CTL_FAIL;
+	if (strcmp(by, "month") == 0)
+		rc = ctl_table_query(ctl, conn,
+			"SELECT month, round((actual_kwh / 1000)::numeric, 1) AS actual_mwh, "
+			"round((budget_kwh / 1000)::numeric, 1) AS budget_mwh, "
+			"round((actual_kwh / nullif(budget_kwh, 0) * 100)::numeric, 1) AS pct_of_budget, "
+			"round((completeness * 100)::numeric, 1) AS data_pct "
+			"FROM vento_monthly(" CTL_YEAR ")", 1, params);
+	else if (strcmp(by, "turbine") == 0)
+		rc = ctl_table_query(ctl, conn,
+			"SELECT device, round((actual_kwh / 1000)::numeric, 1) AS actual_mwh, "
+			"round((budget_kwh / 1000)::numeric, 1) AS budget_mwh, "
+			"round((ratio * 100)::numeric, 1) AS pct_of_budget, "
+			"round((completeness * 100)::numeric, 1) AS data_pct, flagged_periods "
+			"FROM vento_yearly_by_device(" CTL_YEAR ")", 1, params);
+	else
+		rc = ctl_table_query(ctl, conn,
+			"SELECT s.day, round((sum(s.energy_kwh) FILTER (WHERE d.kind = 'turbine') / 1000)::numeric, 1) AS turbines_mwh, "
+			"round((sum(s.energy_kwh) FILTER (WHERE d.kind = 'meter') / 1000)::numeric, 1) AS meter_mwh, "
+			"round((sum(s.valid_periods) FILTER (WHERE d.kind = 'turbine') * 100.0 / "
+			"  greatest(1, 144 * (SELECT count(*) FROM device WHERE kind = 'turbine')))::numeric, 1) AS data_pct "
+			"FROM stat_day s JOIN device d ON d.id = s.device_id "
+			"WHERE extract(year FROM s.day) = " CTL_YEAR " GROUP BY s.day ORDER BY s.day",
+			1, params);
+	if (rc == 0 && !ctl->json) {
+		putchar('\n');
+		rc = ctl_table_query(ctl, conn,
+			"SELECT year, round((actual_kwh / 1e6)::numeric, 2) AS actual_gwh, "
+			"round((budget_kwh / 1e6)::numeric, 2) AS budget_gwh, "
+			"round((forecast_kwh / 1e6)::numeric, 2) AS forecast_gwh, "
+			"round((projection_kwh / 1e6)::numeric, 2) AS projection_gwh, "
+			"round((forecast_ratio * 100)::numeric, 1) AS forecast_pct, "
+			"round((completeness * 100)::numeric, 1) AS data_pct, source "
+			"FROM vento_yearly_check(" CTL_YEAR ")", 1, params);
+	}
+	PQfinish(conn);
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
+
+int
+ctl_availability(struct ctl *ctl, int argc, char **argv)
+{
+	const char *params[1] = { ctl_report_year(argc, argv) };
+	PGconn *conn;
+	int rc;
+
+	if (ctl_report_help(argc, argv,
+			    "usage: ventoctl availability [--year Y]\n"
+			    "Time-based availability per IEC 61400-26 and the "
+			    "energy lost while unavailable.\n"))
+		return CTL_OK;
+	if ((conn = ctl_db_connect(ctl)) == NULL)
+		return CTL_FAIL;
+	rc = ctl_table_query(ctl, conn,
+		"WITH y AS (SELECT min(month_start) AS y0, least(now(), max(month_end)) AS y1 "
+		"           FROM vento_budget(" CTL_YEAR ")) "
+		"SELECT device, round((availability * 100)::numeric, 2) AS availability_pct, "
+		"round(available_h::numeric, 1) AS available_h, "
+		"round(unavailable_h::numeric, 1) AS unavailable_h, "
+		"round(excluded_h::numeric, 1) AS excluded_h, "
+		"round(unknown_h::numeric, 1) AS unknown_h, "
+		"round((lost_kwh / 1000)::numeric, 1) AS lost_mwh "
+		"FROM y, vento_availability(y.y0, y.y1)", 1, params);
+	PQfinish(conn);
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
+
+int
+ctl_powercurve(struct ctl *ctl, int argc, char **argv)
+{
+	const char *device = NULL;
+	const char *params[2];
+	PGconn *conn;
+	int rc;
+
+	if (ctl_report_help(argc, argv,
+			    "usage: ventoctl powercurve DEVICE [--year Y]\n"
+			    "The measured power curve (IEC 61400-12-1, 0.5 m/s "
+			    "bins of density-normalised wind) against the "
+			    "reference.\n"))
+		return CTL_OK;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--year") == 0)
+			i++;
+		else if (device == NULL)
+			device = argv[i];
+	}
+	if (device == NULL) {
+		fprintf(stderr, "usage: ventoctl powercurve DEVICE [--year Y]\n");
+		return CTL_USAGE;
+	}
+	params[0] = ctl_report_year(argc, argv);
+	params[1] = device;
+	if ((conn = ctl_db_connect(ctl)) == NULL)
+		return CTL_FAIL;
+	rc = ctl_table_query(ctl, conn,
+		"WITH y AS (SELECT min(month_start) AS y0, max(month_end) AS y1 "
+		"           FROM vento_budget(" CTL_YEAR ")) "
+		"SELECT bin_wind AS wind_ms, periods, round(measured_kw::numeric, 1) AS measured_kw, "
+		"round(reference_kw::numeric, 1) AS reference_kw, "
+		"round((measured_kw / nullif(reference_kw, 0) * 100)::numeric, 1) AS pct "
+		"FROM y, vento_power_curve($2, y.y0, y.y1)", 2, params);
+	if (rc == 0 && !ctl->json) {
+		putchar('\n');
+		rc = ctl_table_query(ctl, conn,
+			"WITH y AS (SELECT min(month_start) AS y0, max(month_end) AS y1 "
+			"           FROM vento_budget(" CTL_YEAR ")) "
+			"SELECT device, periods, round((ratio * 100)::numeric, 1) AS performance_pct, "
+			"CASE WHEN flagged THEN 'UNDER 95%' ELSE 'ok' END AS verdict "
+			"FROM y, vento_performance(y.y0, y.y1) WHERE device = $2", 2, params);
+	}
+	PQfinish(conn);
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
