@@ -228,11 +228,97 @@ ventod_unload_plugins(struct ventod *v)
 	free(v->plugins);
 }
 
+static int64_t
+ventod_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What the watchdog looks at between pings. */
+struct ventod_watchdog {
+	long long ticks;   /* all pollers' ticks at the last look */
+	int64_t ticked_ms; /* when they last moved */
+	int64_t pinged_ms;
+};
+
+/*
+ * The watchdog is fed only while ventod does its work: the pollers' ticks
+ * moved within two poll intervals, and the writer's loop turned within
+ * the last five seconds (it turns at least every 200 ms when idle, so only
+ * a writer stuck in the database misses that).
+ */
+static int
+ventod_progressing(struct ventod *v, struct ventod_watchdog *wd)
+{
+	struct writer_stats ws;
+	long long ticks = 0;
+	int64_t now = ventod_mono_ms();
+
+	for (int i = 0; i < v->cfg->ndevices; i++) {
+		struct poller_stats ps;
+
+		poller_get_stats(v->pollers[i], &ps);
+		ticks += ps.ticks;
+	}
+	if (ticks != wd->ticks || wd->ticked_ms == 0) {
+		wd->ticks = ticks;
+		wd->ticked_ms = now;
+	}
+	writer_get_stats(v->writer, &ws);
+	return now - wd->ticked_ms <= (int64_t)(2000 * v->cfg->poll_interval) + 1000 &&
+	       now - ws.progress_ms <= 5000;
+}
+
+/*
+ * SIGHUP: reads the configuration again and, if it is valid and its
+ * plugins load, stops everything, swaps it in and starts again. A new
+ * configuration that fails leaves the old one running, and says why.
+ * Returns 0, or -1 when the new configuration could not be started.
+ */
+static int
+ventod_reload(struct ventod *v, const char *conf)
+{
+	struct ventod next;
+
+	notify_send("RELOADING=1\nSTATUS=reloading %s", conf);
+	log_info("SIGHUP: reloading %s", conf);
+	memset(&next, 0, sizeof(next));
+	next.cfg = cfg_load(conf);
+	if (next.cfg == NULL || ventod_load_plugins(&next) == -1 ||
+	    next.cfg->ndevices > LINK_MAX_DEVICES) {
+		log_err("reload: %s is not valid (errors above); still "
+			"running the previous configuration",
+			conf);
+		notify_send("READY=1\nSTATUS=reload failed: %s is not valid, "
+			    "see the log; running the previous configuration",
+			    conf);
+		if (next.cfg)
+			ventod_unload_plugins(&next);
+		cfg_free(next.cfg);
+		return 0;
+	}
+	ventod_stop(v);
+	ventod_unload_plugins(v);
+	cfg_free(v->cfg);
+	*v = next;
+	if (ventod_start(v) == -1)
+		return -1;
+	log_info("reloaded: polling %d devices", v->cfg->ndevices);
+	notify_send("READY=1\nSTATUS=reloaded: polling %d devices",
+		    v->cfg->ndevices);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *conf = VENTO_SYSCONFDIR "/vento/vento.conf";
 	struct ventod v;
+	struct ventod_watchdog wd = { 0 };
+	int64_t wd_ms = 0;
 	sigset_t sigs;
 	int check_only = 0, opt, sig;
 
@@ -323,17 +409,31 @@ main(int argc, char **argv)
 	}
 	log_info("polling %d devices every %g s", v.cfg->ndevices,
 		 v.cfg->poll_interval);
+	wd_ms = (int64_t)(notify_watchdog_usec() / 1000);
 	notify_send("READY=1\nSTATUS=polling %d devices", v.cfg->ndevices);
 	for (;;) {
+		/* Wake at least twice per watchdog interval. */
 		struct timespec tick = { .tv_sec = 1 };
 
+		if (wd_ms && wd_ms / 2 < 1000) {
+			tick.tv_sec = 0;
+			tick.tv_nsec = (long)(wd_ms / 2) * 1000000L;
+		}
 		sig = sigtimedwait(&sigs, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
-		if (sig == SIGHUP)
-			log_warn("SIGHUP: reloading is not supported yet; "
-				 "restart ventod to apply a new "
-				 "configuration");
+		if (sig == SIGHUP && ventod_reload(&v, conf) == -1) {
+			ventod_stop(&v);
+			ventod_unload_plugins(&v);
+			cfg_free(v.cfg);
+			notify_close();
+			return 1;
+		}
+		if (wd_ms && ventod_progressing(&v, &wd) &&
+		    ventod_mono_ms() - wd.pinged_ms >= wd_ms / 2) {
+			notify_send("WATCHDOG=1");
+			wd.pinged_ms = ventod_mono_ms();
+		}
 		ventod_report(&v, 1);
 	}
 	log_info("stopping on %s", strsignal(sig));
