@@ -7,6 +7,7 @@ SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 LIBDIR ?= $(PREFIX)/lib
+UNITDIR ?= $(LIBDIR)/systemd/system
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 
@@ -64,11 +65,19 @@ PLUGINS = $(patsubst %,$(BUILD)/plugins/%.so,$(notdir $(patsubst %/,%,$(wildcard
 
 PROGRAMS = $(BUILD)/ventod $(BUILD)/ventoctl $(BUILD)/ventosim $(PLUGINS)
 
-.PHONY: all check unit demo bench deps install uninstall clean format
+.PHONY: all check unit demo bench deps install uninstall clean format FORCE
 
 all: $(PROGRAMS)
 
-$(BUILD)/%.o: %.c
+# The install paths are compiled in: a change of PREFIX (or the other
+# directories) rebuilds what uses them.
+PATHS_STAMP = $(BUILD)/.paths
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(SYSCONFDIR) $(DATADIR) $(LIBDIR)' | cmp -s - $@ || \
+		echo '$(SYSCONFDIR) $(DATADIR) $(LIBDIR)' >$@
+
+$(BUILD)/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -126,9 +135,21 @@ install: all
 	install -m 644 etc/profiles/*.conf $(DESTDIR)$(SYSCONFDIR)/vento/profiles/
 	test -e $(DESTDIR)$(SYSCONFDIR)/vento/vento.conf || \
 		install -m 640 etc/vento.conf $(DESTDIR)$(SYSCONFDIR)/vento/vento.conf
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 644 etc/man/ventoctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 etc/man/vento.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 etc/man/ventod.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|/usr/local/sbin|$(SBINDIR)|g' -e 's|/usr/local/etc|$(SYSCONFDIR)|g' \
+		etc/systemd/ventod.service >$(DESTDIR)$(UNITDIR)/ventod.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/ventod.service
+	install -d $(DESTDIR)$(DATADIR)/vento/grafana
+	cp -R etc/grafana/. $(DESTDIR)$(DATADIR)/vento/grafana/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ventod $(DESTDIR)$(BINDIR)/ventoctl
+	rm -f $(DESTDIR)$(MANDIR)/man1/ventoctl.1 $(DESTDIR)$(MANDIR)/man5/vento.conf.5 \
+		$(DESTDIR)$(MANDIR)/man8/ventod.8 $(DESTDIR)$(UNITDIR)/ventod.service
 	rm -rf $(DESTDIR)$(DATADIR)/vento $(DESTDIR)$(LIBDIR)/vento
 	rm -f $(DESTDIR)$(SYSCONFDIR)/vento/profiles/*.conf
 

@@ -1,0 +1,49 @@
+#!/bin/bash
+# install: make install into a DESTDIR puts every part where an operator
+# expects it; the installed binaries run (a configuration check, the
+# schema from the installed files, ventod storing rows from ventosim); make
+# uninstall takes it all away again.
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+vento_setup
+dest=$WORK/dest
+make -s -C "$VENTO_ROOT" install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
+	BUILD="$WORK/build" >"$WORK/make.log" 2>&1
+check_eq "make install succeeds" 0 "$?"
+for f in usr/sbin/ventod usr/bin/ventoctl usr/lib/vento/plugins/vento-sim.so \
+	usr/lib/vento/plugins/vento-sim-gen2.so usr/share/vento/schema/001_base.sql \
+	etc/vento/vento.conf etc/vento/profiles/vento-sim-4500.conf \
+	usr/lib/systemd/system/ventod.service usr/share/man/man8/ventod.8 \
+	usr/share/man/man1/ventoctl.1 usr/share/man/man5/vento.conf.5 \
+	usr/share/vento/grafana/provisioning; do
+	check "installed: /$f" test -e "$dest/$f"
+done
+check "the unit runs the installed ventod" grep -q '^ExecStart=/usr/sbin/ventod -c /etc/vento/vento.conf' \
+	"$dest/usr/lib/systemd/system/ventod.service"
+check "the man pages format" sh -c "man -l '$dest/usr/share/man/man8/ventod.8' >/dev/null 2>&1 || ! command -v man >/dev/null"
+check "ventod -V runs" "$dest/usr/sbin/ventod" -V
+strings "$dest/usr/sbin/ventod" | grep -q '^/etc/vento/vento.conf$'
+check_eq "the configuration path is compiled in for PREFIX=/usr" 0 "$?"
+
+# The installed configuration, pointed at this test's farm and database.
+base=$(vento_free_base 3)
+vento_write_conf "$WORK/test.conf" 3 "$base"
+sed -e "s|^profile_dir = .*|profile_dir = \"$dest/etc/vento/profiles\";|" \
+	-e "s|^plugin_dir = .*|plugin_dir = \"$dest/usr/lib/vento/plugins\";|" \
+	"$WORK/test.conf" >"$WORK/installed.conf"
+check "the installed ventod accepts the configuration" "$dest/usr/sbin/ventod" -n -c "$WORK/installed.conf"
+pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+check "the installed ventoctl applies the installed schema" \
+	"$dest/usr/bin/ventoctl" -c "$WORK/installed.conf" --schema-dir "$dest/usr/share/vento/schema" migrate
+vento_bg sim "$BIN/ventosim" -c "$WORK/installed.conf" --ready "$WORK/sim.ready"
+vento_wait_file "$WORK/sim.ready" 20
+vento_bg ventod "$dest/usr/sbin/ventod" -c "$WORK/installed.conf"
+check "the installed ventod stores rows" vento_wait_drained 30
+sleep 2
+vento_stop "$LAST_PID"
+check "three turbines' good rows" test "$(vento_psql -c "SELECT count(DISTINCT device_id) FROM raw_sample WHERE quality = 0")" = 3
+
+make -s -C "$VENTO_ROOT" uninstall DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc BUILD="$WORK/build" >/dev/null 2>&1
+check_eq "make uninstall removes the programs" "" "$(ls "$dest/usr/sbin" "$dest/usr/bin" 2>/dev/null)"
+check "and the unit and manuals" test ! -e "$dest/usr/lib/systemd/system/ventod.service" -a ! -e "$dest/usr/share/man/man8/ventod.8"
+tap_done
