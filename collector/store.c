@@ -596,3 +596,33 @@ store_rollup(struct store *s, int64_t from_ms, int64_t to_ms)
 	PQclear(r);
 	return n;
 }
+
+int
+store_health(struct store *s, const struct health *h)
+{
+	char v[11][32];
+	const char *params[11];
+	PGresult *r;
+
+	snprintf(v[0], 32, "%lld", (long long)h->updated);
+	snprintf(v[1], 32, "%d", h->devices);
+	snprintf(v[2], 32, "%d", h->devices_ok);
+	snprintf(v[3], 32, "%lld", h->ticks);
+	snprintf(v[4], 32, "%lld", h->missed);
+	snprintf(v[5], 32, "%.3f", (double)h->late_p50_us / 1000);
+	snprintf(v[6], 32, "%.3f", (double)h->late_p99_us / 1000);
+	snprintf(v[7], 32, "%lld", h->spool_bytes);
+	snprintf(v[8], 32, "%lld", h->spool_backlog);
+	snprintf(v[9], 32, "%lld", h->spool_dropped);
+	snprintf(v[10], 32, "%lld", h->rows);
+	for (int i = 0; i < 11; i++)
+		params[i] = v[i];
+	r = store_query(s,
+			"INSERT INTO collector_health VALUES (to_timestamp($1::"
+			"float8), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+			11, params);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "health.h"
 #include "record.h"
 
 /* The schema version this binary writes; schema/NNN_*.sql up to it. */
@@ -49,6 +50,9 @@ int store_error_is_data(const struct store *s);
 /* Recomputes the 10-minute statistics (and daily sums) of the periods
  * that [from_ms, to_ms) touches. Returns the periods written, or -1. */
 int store_rollup(struct store *s, int64_t from_ms, int64_t to_ms);
+
+/* Records the collector's health (a row a minute). Returns 0 or -1. */
+int store_health(struct store *s, const struct health *h);
 
 /* Drops the raw partitions older than the retention. Returns how many, or
  * -1. */

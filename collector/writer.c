@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "health.h"
 #include "log.h"
 #include "record.h"
 #include "spool.h"
@@ -45,6 +46,7 @@ struct writer {
 	int64_t retry_at_ms, backoff_ms;
 	int64_t housekeeping_at_ms; /* the writer's */
 	int64_t rollup_at_ms;	    /* the writer's */
+	int64_t health_at_ms;	    /* the writer's */
 	uint64_t dropped_seen;  /* the spooler's */
 	uint64_t quarantined;   /* the writer's */
 	uint64_t careful_until; /* the writer's */
@@ -285,6 +287,17 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		return;
 	}
 	writer_rollup(w);
+	if (writer_mono_ms() >= w->health_at_ms) {
+		struct health h;
+
+		/* The health file is the main thread's; its minute's view
+		 * goes to the database for the dashboards. */
+		if (health_read(w->cfg->state_dir, &h) == 0 && h.pid != 0 &&
+		    store_health(w->store, &h) == -1)
+			log_warn("writer: collector health: %s",
+				 store_error(w->store));
+		w->health_at_ms = writer_mono_ms() + 60000;
+	}
 	/* Housekeeping rides on the writer's connection: once after each
 	 * connect, then hourly. */
 	if (writer_mono_ms() >= w->housekeeping_at_ms) {
