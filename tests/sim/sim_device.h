@@ -1,7 +1,8 @@
-/* sim_device.h - one simulated turbine on the network: a Modbus TCP server
- * on the device's host:port, in its own thread with its own libmodbus
- * context, serving the register image of the physics at the current UTC
- * second to any number of clients (up to SIM_DEVICE_MAX_CLIENTS at once). */
+/* sim_device.h - one simulated device on the network, a turbine or the grid
+ * meter: a Modbus TCP server on the device's host:port, in its own thread,
+ * serving the register image of its model at the current UTC second to any
+ * number of clients (up to SIM_DEVICE_MAX_CLIENTS at once), with the
+ * faults the table of sim_fault.h holds for it. */
 #ifndef VENTO_SIM_DEVICE_H
 #define VENTO_SIM_DEVICE_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "sim_fault.h"
 #include "sim_image.h"
 #include "sim_served.h"
 
@@ -16,21 +18,32 @@
  * once, as a small controller's TCP stack would. */
 #define SIM_DEVICE_MAX_CLIENTS 8
 
+/* Descriptors one device may hold: its listener, its notification, and
+ * its clients. */
+#define SIM_DEVICE_MAX_FDS (2 + SIM_DEVICE_MAX_CLIENTS)
+
+/* What every device of a run shares. All of it must outlive the devices;
+ * served may be NULL (no served log). */
+struct sim_device_env {
+	const struct config *config;
+	uint64_t seed;
+	int64_t start; /* the second the energy counters hold their start */
+	struct sim_served *served;
+	struct sim_faults *faults;
+};
+
 struct sim_device;
 
 /*
- * Creates the server of device d (index: its place in vento.conf, which
- * seeds its physics) and binds its listening socket, so that it accepts
- * connections from this return on, before its thread runs. im is the image
- * of d's profile; served may be NULL (no served log). The energy counter
- * holds its start value at second start. Returns the device, or NULL with
- * errno (EADDRINUSE ...) when it cannot listen. d, im and served must
- * outlive it. Free with sim_device_close.
+ * Creates the server of device index of env->config (its place in
+ * vento.conf seeds its physics) and binds its listening socket, so that it
+ * accepts connections from this return on, before its thread runs. im is
+ * the image of its profile for its kind. Returns the device, or NULL with
+ * errno (EADDRINUSE ...) when it cannot listen. Free with
+ * sim_device_close.
  */
-struct sim_device *sim_device_open(const struct device *d, int index,
-                                   uint64_t seed, int64_t start,
-                                   const struct sim_image *im,
-                                   struct sim_served *served);
+struct sim_device *sim_device_open(const struct sim_device_env *env, int index,
+                                   const struct sim_image *im);
 
 /*
  * Starts the device's thread. It serves until *stop is set; wake_fd is a
@@ -40,6 +53,11 @@ struct sim_device *sim_device_open(const struct device *d, int index,
  */
 int sim_device_start(struct sim_device *sd, const atomic_int *stop,
                      int wake_fd);
+
+/* Tells the device's thread that its faults changed, so that it acts now
+ * (a refusal, a dropped connection) rather than at its next wakeup. Any
+ * thread may call it. */
+void sim_device_notify(struct sim_device *sd);
 
 /* Waits for a started device's thread to end; call after setting *stop. */
 void sim_device_join(struct sim_device *sd);

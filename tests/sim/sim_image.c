@@ -13,6 +13,8 @@
 #include "cfg.h"
 #include "log.h"
 #include "sim_image.h"
+#include "sim_meter.h"
+#include "sim_wind.h"
 #include "xmalloc.h"
 
 /* The span of addresses one table covers. */
@@ -23,17 +25,34 @@ struct sim_image_table {
 
 struct sim_image {
 	const struct profile *profile;
-	int *quantity; /* per signal: enum sim_wind_signal, or -1 */
+	int *quantity; /* per signal: the kind's quantity, or -1 */
+	char *counter; /* per signal: 1 for an energy counter */
 	struct sim_image_table table[5]; /* by function code, 1..4 */
 };
 
+static int
+sim_image_find(enum device_kind kind, const char *name, char *counter)
+{
+	int q;
+
+	if (kind == DEVICE_METER) {
+		q = sim_meter_signal_find(name);
+		*counter = q == SIM_METER_SUPWH || q == SIM_METER_DMDWH;
+	} else {
+		q = sim_wind_signal_find(name);
+		*counter = q == SIM_TOTWH;
+	}
+	return q;
+}
+
 struct sim_image *
-sim_image_new(const struct profile *p)
+sim_image_new(const struct profile *p, enum device_kind kind)
 {
 	struct sim_image *im = xcalloc(1, sizeof(*im));
 
 	im->profile = p;
 	im->quantity = xcalloc((size_t)p->nsignals, sizeof(*im->quantity));
+	im->counter = xcalloc((size_t)p->nsignals, 1);
 	for (int fc = FC_COILS; fc <= FC_INPUT_REGISTERS; fc++)
 		im->table[fc].start = -1;
 	for (int i = 0; i < p->nsignals; i++) {
@@ -41,11 +60,19 @@ sim_image_new(const struct profile *p)
 		struct sim_image_table *t = &im->table[s->fc];
 		int end = s->address + profile_signal_width(s);
 
-		im->quantity[i] = sim_wind_signal_find(s->name);
+		/* A signal the model's plugin derives has no registers: the
+		 * device does not serve it, so neither do we. */
+		if (s->fc == 0) {
+			im->quantity[i] = -1;
+			continue;
+		}
+		im->quantity[i] =
+		    sim_image_find(kind, s->name, &im->counter[i]);
 		if (im->quantity[i] == -1)
 			log_warn("ventosim: profile %s: signal %s is not "
-			         "simulated; it is served as zero",
-			         p->name, s->name);
+			         "simulated for a %s; it is served as zero",
+			         p->name, s->name,
+			         kind == DEVICE_METER ? "meter" : "turbine");
 		if (t->start == -1) {
 			t->start = s->address;
 			t->count = end - s->address;
@@ -70,6 +97,7 @@ sim_image_free(struct sim_image *im)
 	if (im == NULL)
 		return;
 	free(im->quantity);
+	free(im->counter);
 	free(im);
 }
 
@@ -150,22 +178,57 @@ sim_image_clamp(double raw, enum regval_type t)
 	return (int64_t)raw;
 }
 
+/* The span of raw values after which a counter of type t wraps to 0, or
+ * 0 for a type that does not wrap within reach. */
+static double
+sim_image_modulus(enum regval_type t)
+{
+	switch (t) {
+	case RV_U16:
+	case RV_I16:
+		return 0x1p16;
+	case RV_U32:
+	case RV_I32:
+		return 0x1p32;
+	default:
+		return 0.0;
+	}
+}
+
+/* A counter's raw value modulo its type's width: the bit pattern is
+ * what regval_encode truncates to, so a signed type shows the wrap as a
+ * jump to its most negative value, like a controller's int32. */
+static int64_t
+sim_image_wrap(double raw, double modulus)
+{
+	double r = fmod(round(raw), modulus);
+
+	if (r < 0.0)
+		r += modulus;
+	return (int64_t)r;
+}
+
 void
 sim_image_fill(const struct sim_image *im, modbus_mapping_t *map,
-               const struct sim_wind_sample *sample)
+               const double *v)
 {
 	const struct profile *p = im->profile;
 
 	for (int i = 0; i < p->nsignals; i++) {
 		const struct signal *s = &p->signals[i];
-		double raw;
+		double raw, modulus;
 
 		if (im->quantity[i] == -1)
 			continue;
-		raw = (sample->v[im->quantity[i]] - s->offset) / s->scale;
+		raw = (v[im->quantity[i]] - s->offset) / s->scale;
 		if (!isfinite(raw))
 			raw = 0.0;
-		if (s->fc == FC_COILS || s->fc == FC_DISCRETE_INPUTS) {
+		modulus = im->counter[i] ? sim_image_modulus(s->type) : 0.0;
+		if (modulus > 0.0) {
+			regval_encode(sim_image_registers(im, map, s), s->type,
+			              s->order, s->bit,
+			              sim_image_wrap(raw, modulus), 0.0);
+		} else if (s->fc == FC_COILS || s->fc == FC_DISCRETE_INPUTS) {
 			*sim_image_bit(im, map, s) = round(raw) != 0.0;
 		} else if (regval_is_float(s->type)) {
 			if (s->type == RV_F32)
@@ -178,6 +241,33 @@ sim_image_fill(const struct sim_image *im, modbus_mapping_t *map,
 			              sim_image_clamp(raw, s->type), 0.0);
 		}
 	}
+}
+
+int
+sim_image_counter_wrap(const struct sim_image *im, int q, double *wrap,
+                       const char **type)
+{
+	const struct profile *p = im->profile;
+
+	*type = NULL;
+	for (int i = 0; i < p->nsignals; i++) {
+		const struct signal *s = &p->signals[i];
+		double modulus;
+
+		if (im->quantity[i] != q)
+			continue;
+		*type = regval_type_name(s->type);
+		modulus = sim_image_modulus(s->type);
+		if (modulus == 0.0)
+			return -1;
+		/* A signed counter turns negative at half its span: that is
+		 * where a client sees it wrap. */
+		if (s->type == RV_I16 || s->type == RV_I32)
+			modulus /= 2;
+		*wrap = modulus * s->scale + s->offset;
+		return 0;
+	}
+	return -1;
 }
 
 /* Per line: second (20), device, signal, value (%.17g is at most 24),
@@ -208,6 +298,8 @@ sim_image_format(const struct sim_image *im, const modbus_mapping_t *map,
 		char value[40], raw[4 * 5 + 1];
 		size_t rl = 0;
 
+		if (s->fc == 0)
+			continue; /* derived, not served */
 		if (s->fc == FC_COILS || s->fc == FC_DISCRETE_INPUTS) {
 			bitword = *sim_image_bit(im, map, s);
 			regs = &bitword;

@@ -1,8 +1,9 @@
 /* sim_image.h - the register image of a profile as ventosim serves it: a
  * libmodbus mapping sized to the profile's signals, filled from a physics
- * sample, and read back signal by signal for the served log. One
- * struct sim_image per profile, shared read-only by the devices that use
- * it; each device owns its own mapping. */
+ * sample (a turbine's or a meter's), and read back signal by signal for the
+ * served log. One struct sim_image per profile and kind of device, shared
+ * read-only by the devices that use it; each device owns its own
+ * mapping. */
 #ifndef VENTO_SIM_IMAGE_H
 #define VENTO_SIM_IMAGE_H
 
@@ -11,18 +12,20 @@
 
 #include <modbus.h>
 
+#include "cfg.h"
 #include "profile.h"
-#include "sim_wind.h"
 
 struct sim_image;
 
 /*
- * Binds the signals of profile p to the physics' quantities by name.
- * Signals the physics does not produce are served as raw zeros; each is
- * reported once on stderr. Returns the image; free with sim_image_free.
- * p must outlive it.
+ * Binds the signals of profile p to the quantities of a device of that
+ * kind by name: enum sim_wind_signal for a turbine, enum sim_meter_signal
+ * for a meter. Signals the model does not produce are served as raw zeros;
+ * each is reported once on stderr. A signal the model's plugin derives
+ * (fc 0) has no registers: it is neither served nor logged. Returns the image;
+ * free with sim_image_free. p must outlive it.
  */
-struct sim_image *sim_image_new(const struct profile *p);
+struct sim_image *sim_image_new(const struct profile *p, enum device_kind kind);
 
 void sim_image_free(struct sim_image *im);
 
@@ -34,13 +37,27 @@ void sim_image_free(struct sim_image *im);
 modbus_mapping_t *sim_image_mapping_new(const struct sim_image *im);
 
 /*
- * Encodes sample into the mapping: for each signal, raw = round((value -
- * offset) / scale), clamped to the type's range, for integer types and
- * bits; (value - offset) / scale in the float type for floats. A value
- * that is not finite is served as 0, never as a NaN.
+ * Encodes a sample (v indexed by the kind's quantities) into the mapping:
+ * for each signal, raw = round((value - offset) / scale), clamped to the
+ * type's range, for integer types and bits; (value - offset) / scale in
+ * the float type for floats. Energy counters in an integer type of 16 or
+ * 32 bits are not clamped but served modulo the type's width, as a
+ * controller's counter wraps (two's complement for a signed type). A
+ * value that is not finite is served as 0, never as a NaN.
  */
 void sim_image_fill(const struct sim_image *im, modbus_mapping_t *map,
-                    const struct sim_wind_sample *sample);
+                    const double *v);
+
+/*
+ * Finds where the served counter of quantity q wraps: stores in *wrap the
+ * physical value (Wh) at which a client sees it fall (2^32 * scale +
+ * offset for a u32, 2^31 * scale + offset for an i32, where it turns
+ * negative). Returns 0, or -1 when the profile does not serve q or serves
+ * it in a type that does not wrap within reach (64 bits, a float); *type
+ * is then the type's name, or NULL if q is not served.
+ */
+int sim_image_counter_wrap(const struct sim_image *im, int q, double *wrap,
+                           const char **type);
 
 /* Upper bound of the bytes sim_image_format writes for one second. */
 size_t sim_image_format_size(const struct sim_image *im);

@@ -23,6 +23,9 @@ enum sim_rand_kind {
 	SIM_RAND_DIR_FAST,      /* per turbine, per second vane noise */
 	SIM_RAND_YAW_SLOW,      /* per turbine, nacelle yaw error knots */
 	SIM_RAND_TURBINE,       /* per turbine constants (wake factor ...) */
+	SIM_RAND_METER,         /* per meter constants (counter start) */
+	SIM_RAND_GRID_HZ,       /* farm-wide, per second grid frequency */
+	SIM_RAND_GARBAGE,       /* per device, the bytes of garbage replies */
 };
 
 /* Returns the stream number of a kind for one device (or -1: the farm). */

@@ -63,7 +63,6 @@ static const double sim_wind_month_scale[12] = {
 #define SIM_WIND_CUT_IN 3.0
 #define SIM_WIND_CUT_OUT 25.0
 #define SIM_WIND_RATED 9.75
-#define SIM_WIND_RATED_KW 4500.0
 #define SIM_WIND_RPM_PER_MS 0.96 /* tip-speed ratio held below rated */
 #define SIM_WIND_RPM_MAX 10.5
 #define SIM_WIND_PITCH_PER_MS 1.6 /* deg per m/s above rated */
@@ -274,6 +273,36 @@ sim_wind_turbine_init(struct sim_wind_turbine *t, uint64_t seed, int index,
 	t->cache_hour = INT64_MIN;
 }
 
+int
+sim_wind_override_at(const struct sim_wind_override *o, int64_t second)
+{
+	/* Newest first: the current state is the usual question. */
+	for (int i = o->n - 1; i >= 0; i--)
+		if (second >= o->from[i])
+			return o->state[i];
+	return 0;
+}
+
+void
+sim_wind_override_add(struct sim_wind_override *o, int64_t from, int state)
+{
+	o->gen++;
+	if (o->n > 0 && o->from[o->n - 1] >= from) {
+		o->state[o->n - 1] = state;
+		return;
+	}
+	if (o->n == SIM_WIND_OVERRIDES) {
+		memmove(o->from, o->from + 1,
+		        sizeof(o->from[0]) * (size_t)(o->n - 1));
+		memmove(o->state, o->state + 1,
+		        sizeof(o->state[0]) * (size_t)(o->n - 1));
+		o->n--;
+	}
+	o->from[o->n] = from;
+	o->state[o->n] = state;
+	o->n++;
+}
+
 void
 sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
                    struct sim_wind_sample *out)
@@ -285,6 +314,7 @@ sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
 	double *v = out->v;
 	double free_wind, mean, slow, fast, ctrl, wind, temp, pres, rho, vn;
 	double dir;
+	int forced;
 
 	sim_wind_cache_fill(t, hour);
 	free_wind = (1.0 - u) * t->cache_wind[0] + u * t->cache_wind[1];
@@ -329,7 +359,13 @@ sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
 	vn = wind * cbrt(rho / SIM_WIND_RHO0);
 
 	memset(out, 0, sizeof(*out));
-	if (ctrl < SIM_WIND_CUT_IN || ctrl > SIM_WIND_CUT_OUT) {
+	forced = sim_wind_override_at(&t->override, second);
+	if (forced != 0) {
+		/* A fault or maintenance stop: whatever the wind, the rotor
+		 * is parked with the blades feathered. */
+		v[SIM_TURST] = forced;
+		v[SIM_PITCH] = SIM_WIND_PITCH_FEATHER;
+	} else if (ctrl < SIM_WIND_CUT_IN || ctrl > SIM_WIND_CUT_OUT) {
 		v[SIM_TURST] = ctrl < SIM_WIND_CUT_IN
 		                   ? SIM_STATE_STANDBY
 		                   : SIM_STATE_STOPPED_HIGH_WIND;
@@ -399,4 +435,14 @@ sim_wind_advance(struct sim_wind_turbine *t, int64_t second,
 	}
 	out->v[SIM_TOTWH] = floor(t->counter_wh);
 	return skipped;
+}
+
+void
+sim_wind_counter_set(struct sim_wind_turbine *t, int64_t second, double wh)
+{
+	struct sim_wind_sample scratch;
+
+	if (second > t->counter_second)
+		sim_wind_advance(t, second, &scratch);
+	t->counter_wh = wh;
 }

@@ -19,8 +19,10 @@
  *   2 producing (full or partial performance, by the power).
  *   3 stopped: the wind is above cut-out (25 m/s); blades feathered.
  *     IEC 61400-26: out of environmental specification.
- *   4 fault, 5 maintenance: reserved for fault injection; the physics never
- *     returns them.
+ *   4 fault, 5 maintenance: injected from outside (ventosim's fault:stop
+ *     and maintenance, through struct sim_wind_override); the wind alone
+ *     never gives them. Rotor stopped, blades feathered, no power, the
+ *     counter stands still.
  */
 enum sim_wind_state {
 	SIM_STATE_STANDBY = 1,
@@ -48,6 +50,28 @@ enum sim_wind_signal {
 	SIM_NSIGNALS
 };
 
+/* The rated power of the model, kW. */
+#define SIM_WIND_RATED_KW 4500.0
+
+/* How many changes of an injected state a turbine remembers. */
+#define SIM_WIND_OVERRIDES 8
+
+/*
+ * States forced on a turbine's controller from outside, as a short
+ * history: from second from[i] on (ascending), state[i], where 0 means
+ * none (the controller decides by the wind). A second before from[0] has
+ * none. Keeping the history, not just the current state, lets a counter
+ * catch-up and the grid meter, which compute past seconds, agree with what
+ * was served at each of them. gen changes with every change, so a reader
+ * copies a history only when it changed.
+ */
+struct sim_wind_override {
+	unsigned gen;
+	int n;
+	int64_t from[SIM_WIND_OVERRIDES];
+	int state[SIM_WIND_OVERRIDES];
+};
+
 /* Physical values of one turbine at one second, indexed by
  * enum sim_wind_signal. Always finite. */
 struct sim_wind_sample {
@@ -71,6 +95,7 @@ struct sim_wind_turbine {
 	int64_t cache_hour;     /* the hour whose values below are cached */
 	double cache_wind[2];   /* farm mean wind at cache_hour, +1, m/s */
 	double cache_dir[2];    /* farm direction anomaly at cache_hour, +1 */
+	struct sim_wind_override override; /* injected states, none at init */
 };
 
 /* The longest stretch of seconds sim_wind_advance integrates one by one;
@@ -92,6 +117,17 @@ int sim_wind_signal_find(const char *name);
 void sim_wind_turbine_init(struct sim_wind_turbine *t, uint64_t seed, int index,
                            int64_t start);
 
+/* Returns the state forced on the turbine at second, or 0 for none. */
+int sim_wind_override_at(const struct sim_wind_override *o, int64_t second);
+
+/*
+ * Records that from second from on the state is state (0: none). from must
+ * not be before the last entry's; an entry of the same second is replaced.
+ * When the history is full the oldest change is forgotten.
+ */
+void sim_wind_override_add(struct sim_wind_override *o, int64_t from,
+                           int state);
+
 /*
  * Fills out with the state of the turbine at second, without touching the
  * counter: SIM_TOTWH is the counter as it stands. Used for the catch-up and
@@ -110,6 +146,16 @@ void sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
  */
 int64_t sim_wind_advance(struct sim_wind_turbine *t, int64_t second,
                          struct sim_wind_sample *out);
+
+/*
+ * Sets the counter to wh as it stands at the end of second: the seconds
+ * up to it are integrated first when it lies ahead of the counter's; at or
+ * before the counter's second, only the value is replaced. The seconds
+ * after it integrate on from wh (a controller's counter reset, or a jump
+ * to just below a wrap).
+ */
+void sim_wind_counter_set(struct sim_wind_turbine *t, int64_t second,
+                          double wh);
 
 /* The power curve of the model, kW at a density-normalised wind speed in
  * m/s, for a producing turbine (cut-out is the controller's decision, not

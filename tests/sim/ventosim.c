@@ -1,13 +1,16 @@
 /* ventosim.c - the simulated wind farm: main, options, signals, readiness.
- * It reads vento.conf like the collector does, serves every turbine (or the
- * ones named) as a Modbus TCP server in its own thread (sim_device.c), with
- * the physics of sim_wind.c, and logs what it served (sim_served.c). It
+ * It reads vento.conf like the collector does, serves every device (or the
+ * ones named), turbines and grid meters, as a Modbus TCP server in its own
+ * thread (sim_device.c), with the physics of sim_wind.c and sim_meter.c,
+ * the faults of sim_fault.c, and logs what it served (sim_served.c). It
  * stays in the foreground until SIGTERM or SIGINT, then frees everything
- * and exits 0.
+ * and exits 0. SIGHUP re-reads the faults file (the syntax of a fault
+ * spec and of the file is in sim_fault.h).
  *
  *   ventosim -c CONF [--seed N] [--served FILE] [--ready FILE]
- *            [--devices T01,T05]
- *   ventosim -c CONF [--seed N] --print DEVICE SECOND
+ *            [--devices T01,GRID] [--fault DEVICE=SPEC]... [--faults FILE]
+ *   ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]...
+ *            --print DEVICE SECOND
  *
  * Exit status: 0 after a signal (or --print), 1 when a device cannot be
  * served (a port in use ...), 2 for a usage or configuration error. */
@@ -26,7 +29,9 @@
 #include "cfg.h"
 #include "log.h"
 #include "sim_device.h"
+#include "sim_fault.h"
 #include "sim_image.h"
+#include "sim_meter.h"
 #include "sim_served.h"
 #include "sim_wind.h"
 #include "xmalloc.h"
@@ -39,6 +44,9 @@ struct sim_options {
 	const char *devices; /* comma-separated names, or NULL: all */
 	const char *print;   /* --print DEVICE, or NULL */
 	int64_t print_second;
+	const char **faults; /* the --fault arguments */
+	int nfaults;
+	const char *faults_file; /* --faults FILE, or NULL */
 };
 
 /* Set by main when a signal arrives; read by every device thread. */
@@ -49,8 +57,16 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	        "usage: ventosim -c CONF [--seed N] [--served FILE] "
-	        "[--ready FILE] [--devices T01,T05]\n"
-	        "       ventosim -c CONF [--seed N] --print DEVICE SECOND\n");
+	        "[--ready FILE] [--devices T01,GRID]\n"
+	        "                [--fault DEVICE=SPEC]... [--faults FILE]\n"
+	        "       ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]... "
+	        "--print DEVICE SECOND\n"
+	        "SPEC: none, or a comma-separated list of dead, slow:MS, "
+	        "late:MS,\n"
+	        "      exception:FC:ADDR:CODE, disconnect:N, garbage, "
+	        "refuse:S, wrap, reset,\n"
+	        "      fault:stop, maintenance. FILE: lines DEVICE SPEC, "
+	        "re-read on SIGHUP.\n");
 }
 
 static int
@@ -78,6 +94,8 @@ parse_options(int argc, char **argv, struct sim_options *o)
 	    {"ready", required_argument, NULL, 'r'},
 	    {"devices", required_argument, NULL, 'd'},
 	    {"print", required_argument, NULL, 'p'},
+	    {"fault", required_argument, NULL, 'f'},
+	    {"faults", required_argument, NULL, 'F'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -86,6 +104,8 @@ parse_options(int argc, char **argv, struct sim_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->seed = 1;
+	/* No more --fault than arguments. */
+	o->faults = xcalloc((size_t)argc + 1, sizeof(*o->faults));
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -115,8 +135,15 @@ parse_options(int argc, char **argv, struct sim_options *o)
 		case 'p':
 			o->print = optarg;
 			break;
+		case 'f':
+			o->faults[o->nfaults++] = optarg;
+			break;
+		case 'F':
+			o->faults_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
+			free(o->faults);
 			exit(0);
 		default:
 			usage(stderr);
@@ -140,33 +167,56 @@ parse_options(int argc, char **argv, struct sim_options *o)
 	return 0;
 }
 
-/* --print: the physics of one device at one second, before encoding. */
+/* --print: the model of one device at one second, before encoding, with
+ * the production states of --fault. */
 static int
-print_device(const struct config *c, const struct sim_options *o)
+print_device(const struct config *c, const struct sim_options *o,
+             struct sim_faults *faults)
 {
 	const struct device *d = cfg_find_device(c, o->print);
-	struct sim_wind_turbine t;
-	struct sim_wind_sample s;
+	enum sim_fault_action action;
+	int64_t at;
+	int index;
 
 	if (d == NULL) {
 		fprintf(stderr, "ventosim: no device %s in %s\n", o->print,
 		        c->file);
 		return 2;
 	}
-	/* The counter is the only quantity with a history: printed here is
-	 * its start value, what a ventosim started in that second serves. */
-	sim_wind_turbine_init(&t, o->seed, (int)(d - c->devices),
-	                      o->print_second);
-	sim_wind_sample_at(&t, o->print_second, &s);
-	for (int i = 0; i < SIM_NSIGNALS; i++)
-		printf("%s=%.17g\n", sim_wind_signal_name(i), s.v[i]);
+	index = (int)(d - c->devices);
+	/* The counters are the only quantities with a history: printed
+	 * here are their start values, what a ventosim started in that
+	 * second serves. */
+	if (d->kind == DEVICE_METER) {
+		struct sim_meter *m =
+		    sim_meter_new(c, o->seed, index, o->print_second);
+		struct sim_meter_sample s;
+		struct sim_wind_turbine *t;
+		int n;
+
+		t = sim_meter_turbines(m, &n);
+		sim_faults_sync(faults, index, t, n, &action, &at);
+		sim_meter_sample_at(m, o->print_second, &s);
+		for (int i = 0; i < SIM_METER_NSIGNALS; i++)
+			printf("%s=%.17g\n", sim_meter_signal_name(i), s.v[i]);
+		sim_meter_free(m);
+	} else {
+		struct sim_wind_turbine t;
+		struct sim_wind_sample s;
+
+		sim_wind_turbine_init(&t, o->seed, index, o->print_second);
+		sim_faults_sync(faults, index, &t, 1, &action, &at);
+		sim_wind_sample_at(&t, o->print_second, &s);
+		for (int i = 0; i < SIM_NSIGNALS; i++)
+			printf("%s=%.17g\n", sim_wind_signal_name(i), s.v[i]);
+	}
 	return fflush(stdout) == EOF ? 1 : 0;
 }
 
 /*
- * Marks in serve[] the devices to simulate: every turbine, or the ones
- * named in list. Returns how many, or -1 after printing why the list is
- * wrong.
+ * Marks in serve[] the devices to simulate: every device (turbines and
+ * meters), or the ones named in list. Returns how many, or -1 after
+ * printing why the list is wrong.
  */
 static int
 select_devices(const struct config *c, const char *list, char *serve)
@@ -175,12 +225,8 @@ select_devices(const struct config *c, const char *list, char *serve)
 	int n = 0, bad = 0;
 
 	if (list == NULL) {
-		for (int i = 0; i < c->ndevices; i++)
-			if (c->devices[i].kind == DEVICE_TURBINE) {
-				serve[i] = 1;
-				n++;
-			}
-		return n;
+		memset(serve, 1, (size_t)c->ndevices);
+		return c->ndevices;
 	}
 	copy = xstrdup(list);
 	for (name = strtok_r(copy, ",", &save); name != NULL;
@@ -191,12 +237,6 @@ select_devices(const struct config *c, const char *list, char *serve)
 			fprintf(stderr,
 			        "ventosim: --devices: no device %s in %s\n",
 			        name, c->file);
-			bad = 1;
-		} else if (d->kind != DEVICE_TURBINE) {
-			fprintf(stderr,
-			        "ventosim: --devices: %s is not a turbine; "
-			        "only turbines are simulated\n",
-			        name);
 			bad = 1;
 		} else if (!serve[d - c->devices]) {
 			serve[d - c->devices] = 1;
@@ -221,14 +261,14 @@ endpoint_twin(const struct config *c, const char *serve, int i)
 	return NULL;
 }
 
-/* Each device holds a listener and up to SIM_DEVICE_MAX_CLIENTS
- * connections: 2000 devices need far more than the usual soft limit of
- * 1024 descriptors. */
+/* Each device holds a listener, an eventfd and up to
+ * SIM_DEVICE_MAX_CLIENTS connections: 2000 devices need far more than the
+ * usual soft limit of 1024 descriptors. */
 static void
 raise_fd_limit(int ndevices)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)ndevices * (2 + SIM_DEVICE_MAX_CLIENTS) + 64;
+	rlim_t want = (rlim_t)ndevices * SIM_DEVICE_MAX_FDS + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
 		return;
@@ -274,29 +314,78 @@ write_ready(const char *path)
 	return rc;
 }
 
+/* SIGHUP: re-reads the faults file and wakes the devices whose faults
+ * changed. */
+static void
+reload_faults(struct sim_faults *faults, const char *path,
+              struct sim_device **by_index, int ndevices, char *changed)
+{
+	int bad, n = 0;
+
+	if (path == NULL) {
+		log_warn("ventosim: SIGHUP: there is no --faults file to "
+		         "re-read");
+		return;
+	}
+	memset(changed, 0, (size_t)ndevices);
+	bad = sim_faults_load(faults, path, 0, changed);
+	if (bad == -1)
+		log_err("ventosim: %s: %s; faults of the lines not read are "
+		        "unchanged",
+		        path, strerror(errno));
+	for (int i = 0; i < ndevices; i++) {
+		if (!changed[i])
+			continue;
+		n++;
+		if (by_index[i] != NULL)
+			sim_device_notify(by_index[i]);
+	}
+	if (n == 0 && bad != -1)
+		log_info("ventosim: %s re-read: no device's faults changed%s",
+		         path, bad > 0 ? " (see the bad lines above)" : "");
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sim_options o;
 	struct config *c;
+	struct sim_faults *faults = NULL;
+	struct sim_device_env env;
 	struct sim_image **images = NULL;
-	struct sim_device **devs = NULL;
+	struct sim_device **devs = NULL, **by_index = NULL;
 	struct sim_served *served = NULL;
-	char *serve = NULL;
+	char *serve = NULL, *changed = NULL;
 	sigset_t sigs;
 	int rc, n, ndevs = 0, nstarted = 0, wake[2] = {-1, -1}, sig;
 	int ready = 0;
-	int64_t start;
 
-	if ((rc = parse_options(argc, argv, &o)) != 0)
+	if ((rc = parse_options(argc, argv, &o)) != 0) {
+		free(o.faults);
 		return rc;
+	}
 	c = cfg_load(o.conf);
-	if (c == NULL)
+	if (c == NULL) {
+		free(o.faults);
 		return 2;
+	}
+
+	/* Faults before anything runs: a device starts with its own. */
+	rc = 2;
+	faults = sim_faults_new(c);
+	changed = xcalloc((size_t)c->ndevices + 1, 1);
+	for (int i = 0; i < o.nfaults; i++)
+		if (sim_faults_option(faults, o.faults[i]) == -1)
+			goto out;
+	if (o.faults_file != NULL &&
+	    sim_faults_load(faults, o.faults_file, 1, changed) == -1) {
+		fprintf(stderr, "ventosim: --faults %s: %s\n", o.faults_file,
+		        strerror(errno));
+		goto out;
+	}
 	if (o.print != NULL) {
-		rc = print_device(c, &o);
-		cfg_free(c);
-		return rc;
+		rc = print_device(c, &o, faults);
+		goto out;
 	}
 
 	serve = xcalloc((size_t)c->ndevices + 1, 1);
@@ -304,9 +393,8 @@ main(int argc, char **argv)
 	if (n <= 0) {
 		if (n == 0)
 			fprintf(stderr,
-			        "ventosim: %s has no turbine to simulate\n",
+			        "ventosim: %s has no device to simulate\n",
 			        o.conf);
-		rc = 2;
 		goto out;
 	}
 	raise_fd_limit(n);
@@ -317,6 +405,7 @@ main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -330,26 +419,37 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	/* One image per profile, shared by its devices. */
-	images = xcalloc((size_t)c->nprofiles + 1, sizeof(*images));
-	for (int i = 0; i < c->nprofiles; i++)
-		images[i] = sim_image_new(c->profiles[i]);
+	/* One image per profile and kind of device, shared by the devices
+	 * that use it: a meter and a turbine read the same names
+	 * differently. */
+	images = xcalloc((size_t)c->nprofiles * 2 + 1, sizeof(*images));
 
 	/* Every listener is bound before any thread runs: a port in use
 	 * fails the start, and readiness below means every device
 	 * accepts. */
-	start = (int64_t)time(NULL);
+	env = (struct sim_device_env){
+	    .config = c,
+	    .seed = o.seed,
+	    .start = (int64_t)time(NULL),
+	    .served = served,
+	    .faults = faults,
+	};
 	devs = xcalloc((size_t)n, sizeof(*devs));
+	by_index = xcalloc((size_t)c->ndevices + 1, sizeof(*by_index));
 	for (int i = 0; i < c->ndevices; i++) {
 		const struct device *d = &c->devices[i];
-		const struct sim_image *im = NULL;
+		struct sim_image **im;
+		int p = 0;
 
 		if (!serve[i])
 			continue;
-		for (int p = 0; p < c->nprofiles; p++)
-			if (c->profiles[p] == d->profile)
-				im = images[p];
-		devs[ndevs] = sim_device_open(d, i, o.seed, start, im, served);
+		/* cfg_load gives every device one of its profiles. */
+		while (p < c->nprofiles - 1 && c->profiles[p] != d->profile)
+			p++;
+		im = &images[2 * p + (d->kind == DEVICE_METER ? 1 : 0)];
+		if (*im == NULL)
+			*im = sim_image_new(d->profile, d->kind);
+		devs[ndevs] = sim_device_open(&env, i, *im);
 		if (devs[ndevs] == NULL) {
 			const struct device *twin = endpoint_twin(c, serve, i);
 
@@ -364,7 +464,7 @@ main(int argc, char **argv)
 				    d->name, d->host, d->port, strerror(errno));
 			goto out;
 		}
-		ndevs++;
+		by_index[i] = devs[ndevs++];
 	}
 	for (; nstarted < ndevs; nstarted++) {
 		if (sim_device_start(devs[nstarted], &sim_stop, wake[0]) ==
@@ -382,8 +482,14 @@ main(int argc, char **argv)
 	ready = o.ready != NULL;
 	fprintf(stderr, "ventosim: serving %d devices\n", ndevs);
 
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload_faults(faults, o.faults_file, by_index, c->ndevices,
+		              changed);
+	}
 	rc = 0;
 
 out:
@@ -397,8 +503,9 @@ out:
 	for (int i = 0; i < ndevs; i++)
 		sim_device_close(devs[i]);
 	free(devs);
+	free(by_index);
 	if (images != NULL)
-		for (int i = 0; i < c->nprofiles; i++)
+		for (int i = 0; i < c->nprofiles * 2; i++)
 			sim_image_free(images[i]);
 	free(images);
 	if (wake[0] != -1)
@@ -412,7 +519,10 @@ out:
 	/* A stale ready file would tell the next waiter the farm is up. */
 	if (ready)
 		unlink(o.ready);
+	sim_faults_free(faults);
+	free(changed);
 	free(serve);
+	free(o.faults);
 	cfg_free(c);
 	return rc;
 }

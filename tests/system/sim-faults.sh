@@ -202,7 +202,7 @@ m0=$(now_ms)
 hup 1
 read_dev GRID mmxu_totw
 check "refuse:3: connection refused" test "$RC" -ne 0 -a -n "$(echo "$OUT" | grep 'refused')"
-sleep $(awk -v m="$(($(now_ms) - m0))" 'BEGIN { printf "%.1f", (3300 - m) / 1000 }')
+sleep "$(awk -v m="$(($(now_ms) - m0))" 'BEGIN { t = (3300 - m) / 1000; printf "%.1f", (t > 0 ? t : 0) }')"
 read_dev GRID mmxu_totw
 check_eq "refuse:3: the meter accepts again after 3 s" 0 "$RC"
 
@@ -229,13 +229,14 @@ if [ -n "$seed" ]; then
 	# again until they fall in the same second.
 	ok_meter=""
 	for _ in 1 2 3 4 5 6 7 8; do
-		pids=""
+		pids=()
 		for d in T01 T02 T03 T04; do
 			"$BIN/ventoctl" -c "$conf" read $d wtur_w >/dev/null 2>&1 &
-			pids="$pids $!"
+			pids+=($!)
 		done
 		"$BIN/ventoctl" -c "$conf" read GRID mmxu_totw >/dev/null 2>&1 &
-		wait $pids $!
+		pids+=($!)
+		wait "${pids[@]}"
 		S=$(awk -F, '$2 == "GRID" { s = $1 } END { print s }' "$served")
 		sum=0 all=1
 		for d in T01 T02 T03 T04; do
