@@ -123,10 +123,14 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
 		if (link_read(p->link, bl, p->regs, &quality) == -1) {
 			int err = errno;
 
+			/* A link closed by this tick's failure fails the next
+			 * reads at once: the row keeps the first failure's
+			 * quality, which names the cause, and the log says
+			 * nothing more. */
+			if (err == ENOTCONN && s->quality != QUALITY_OK)
+				continue;
 			if (quality > s->quality)
 				s->quality = quality;
-			/* A closed link fails the next reads at once, without
-			 * another timeout; say nothing more about them. */
 			if (err != ENOTCONN)
 				poller_complain(p, bl, quality, err);
 			continue;
