@@ -37,6 +37,7 @@ int ctl_check(struct ctl *ctl, int argc, char **argv);
 int ctl_production(struct ctl *ctl, int argc, char **argv);
 int ctl_availability(struct ctl *ctl, int argc, char **argv);
 int ctl_powercurve(struct ctl *ctl, int argc, char **argv);
+int ctl_report(struct ctl *ctl, int argc, char **argv);
 
 /* Prints a result as an aligned table, or as a JSON array of objects. */
 void ctl_table_print(PGresult *r, int json);

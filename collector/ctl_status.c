@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "health.h"
@@ -14,7 +15,8 @@ static const char ctl_status_sql[] =
 	"SELECT d.name, d.kind, r.quality, coalesce(r.wtur_w, r.mmxu_totw), "
 	"       r.wmet_horwdspd, r.wtur_turst, "
 	"       extract(epoch FROM now() - r.time)::float8, "
-	"       coalesce(ms.name, 'state ' || r.wtur_turst) "
+	"       coalesce(ms.name, 'state ' || r.wtur_turst), "
+	"       coalesce(e.errors, 0) "
 	"FROM device d LEFT JOIN ("
 	"  SELECT DISTINCT ON (device_id) device_id, time, quality, wtur_w, "
 	"         mmxu_totw, wmet_horwdspd, wtur_turst "
@@ -22,6 +24,9 @@ static const char ctl_status_sql[] =
 	"  ORDER BY device_id, time DESC) r ON r.device_id = d.id "
 	"LEFT JOIN model_state ms ON ms.profile = d.profile "
 	"  AND ms.code = r.wtur_turst "
+	"LEFT JOIN (SELECT device_id, count(*) FILTER (WHERE quality <> 0) "
+	"  AS errors FROM raw_sample WHERE time > now() - interval '10 minutes' "
+	"  GROUP BY device_id) e ON e.device_id = d.id "
 	"ORDER BY d.kind DESC, d.name";
 
 static const char *const ctl_quality_names[] = {
@@ -57,9 +62,10 @@ ctl_status_json(PGresult *r)
 		       PQgetisnull(r, i, 4) ? "null" : PQgetvalue(r, i, 4),
 		       PQgetisnull(r, i, 5) ? "null" : PQgetvalue(r, i, 5));
 		if (PQgetisnull(r, i, 7))
-			printf(",\"state_name\":null}");
+			printf(",\"state_name\":null");
 		else
-			printf(",\"state_name\":\"%s\"}", PQgetvalue(r, i, 7));
+			printf(",\"state_name\":\"%s\"", PQgetvalue(r, i, 7));
+		printf(",\"errors_10min\":%s}", PQgetvalue(r, i, 8));
 	}
 	printf("]}\n");
 }
@@ -100,7 +106,7 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	PGconn *conn;
 	PGresult *r;
 	double total_kw = 0, wind_sum = 0;
-	int fresh = 0, nwind = 0, n;
+	int fresh = 0, nwind = 0, n, colour = isatty(STDOUT_FILENO);
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 			 strcmp(argv[1], "-h") == 0)) {
@@ -129,15 +135,16 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		return CTL_OK;
 	}
 	n = PQntuples(r);
-	printf("%-8s %-8s %9s %7s %8s %-9s %s\n", "DEVICE", "KIND",
-	       "POWER_KW", "WIND_MS", "AGE_S", "QUALITY", "STATE");
+	printf("%-8s %-8s %9s %7s %8s %7s %-9s %s\n", "DEVICE", "KIND",
+	       "POWER_KW", "WIND_MS", "AGE_S", "ERR_10M", "QUALITY", "STATE");
 	for (int i = 0; i < n; i++) {
 		const char *name = PQgetvalue(r, i, 0);
 
 		if (PQgetisnull(r, i, 6)) {
-			printf("%-8s %-8s %9s %7s %8s %-9s %s\n", name,
-			       PQgetvalue(r, i, 1), "-", "-", "-", "-",
-			       "no data in 10 min");
+			printf("%s%-8s %-8s %9s %7s %8s %7s %-9s %s%s\n",
+			       colour ? "\033[31m" : "", name,
+			       PQgetvalue(r, i, 1), "-", "-", "-", "-", "-",
+			       "no data in 10 min", colour ? "\033[0m" : "");
 			continue;
 		}
 		double age = atof(PQgetvalue(r, i, 6));
@@ -158,9 +165,17 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 			snprintf(wind, sizeof(wind), "%.2f",
 				 atof(PQgetvalue(r, i, 4)));
 		}
-		printf("%-8s %-8s %9s %7s %8.1f %-9s %s\n", name,
-		       PQgetvalue(r, i, 1), power, wind, age, quality,
-		       PQgetisnull(r, i, 7) ? "-" : PQgetvalue(r, i, 7));
+		/* Colour only on a terminal: red for a failing device, yellow
+		 * for a stale one. */
+		const char *on = !colour ? ""
+				 : strcmp(quality, "ok") != 0 ? "\033[31m"
+				 : age >= 10			? "\033[33m"
+								: "";
+		printf("%s%-8s %-8s %9s %7s %8.1f %7s %-9s %s%s\n", on, name,
+		       PQgetvalue(r, i, 1), power, wind, age,
+		       PQgetvalue(r, i, 8), quality,
+		       PQgetisnull(r, i, 7) ? "-" : PQgetvalue(r, i, 7),
+		       *on ? "\033[0m" : "");
 	}
 	printf("\nfarm: %.1f MW from %d devices, mean wind %.2f m/s, %d of %d "
 	       "with a good sample in the last 10 s\n",

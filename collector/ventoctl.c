@@ -30,6 +30,8 @@ static const struct {
 	  "time-based availability and lost energy: --year Y" },
 	{ "powercurve", ctl_powercurve,
 	  "a turbine's power curve against the reference: DEVICE" },
+	{ "report", ctl_report,
+	  "a month's HTML report: --month YYYY-MM -o FILE.html" },
 	{ "plan", ctl_plan, "the Modbus reads planned for each device" },
 	{ "read", ctl_read, "read a device now: read DEVICE [SIGNAL...]" },
 	{ "migrate", ctl_migrate, "apply the schema's pending migrations" },
