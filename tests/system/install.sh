@@ -44,6 +44,6 @@ vento_stop "$LAST_PID"
 check "three turbines' good rows" test "$(vento_psql -c "SELECT count(DISTINCT device_id) FROM raw_sample WHERE quality = 0")" = 3
 
 make -s -C "$VENTO_ROOT" uninstall DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc BUILD="$WORK/build" >/dev/null 2>&1
-check_eq "make uninstall removes the programs" "" "$(ls "$dest/usr/sbin" "$dest/usr/bin" 2>/dev/null)"
+check_eq "make uninstall removes the programs" "" "$(find "$dest/usr/sbin" "$dest/usr/bin" -type f 2>/dev/null)"
 check "and the unit and manuals" test ! -e "$dest/usr/lib/systemd/system/ventod.service" -a ! -e "$dest/usr/share/man/man8/ventod.8"
 tap_done
