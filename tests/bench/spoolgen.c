@@ -4,6 +4,7 @@
  * benchmark: `spoolgen CONF SECONDS`. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -49,8 +50,14 @@ main(int argc, char **argv)
 			s->device = d;
 			s->nvalues = p->nsignals;
 			for (int i = 0; i < p->nsignals; i++) {
+				const char *name = p->signals[i].name;
+
+				/* Plausible values: a producing state, counters
+				 * that rise, measurements that vary. */
 				s->values[i].valid = 1;
-				s->values[i].iv = t * 1250 + d;
+				s->values[i].iv = strcmp(name, "wtur_turst") == 0
+							  ? 2
+							  : 1000000 + t * 1250 + d;
 				s->values[i].fv = (double)((t * 7 + d * 13 + i) % 4500) / 3.0;
 			}
 			s->next = list;

@@ -250,3 +250,35 @@ vento_release_writer() {
 	wait "$HOLDER_PID" 2>/dev/null
 	return 0
 }
+
+# vento_farm N: N simulated turbines in $WORK/vento.conf (SPOOL_MAX_MB in
+# the environment bounds the spool), a private PostgreSQL with the schema.
+vento_farm() {
+	local base
+	base=$(vento_free_base "$1") || { echo "Bail out! no free ports"; exit 1; }
+	vento_write_conf "$WORK/vento.conf" "$1" "$base"
+	pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
+	"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null ||
+		{ echo "Bail out! the schema did not apply"; exit 1; }
+}
+
+# vento_start_sim SEED [ARGS...]: ventosim for $WORK/vento.conf, recording
+# what it serves in $WORK/served.csv; waits until it listens. Pid in $SIM.
+vento_start_sim() {
+	local seed=$1
+	shift
+	vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed "$seed" \
+		--served "$WORK/served.csv" --ready "$WORK/sim.ready" "$@"
+	SIM=$LAST_PID
+	vento_wait_file "$WORK/sim.ready" 20 ||
+		{ cat "$WORK/sim.log"; echo "Bail out! ventosim not ready"; exit 1; }
+}
+
+# vento_start_ventod [NAME]: ventod for $WORK/vento.conf, its log in
+# $WORK/NAME.log (default ventod). Pid in $VENTOD. The health file of an
+# earlier run goes first, so that waits look at this one.
+vento_start_ventod() {
+	rm -f "$WORK/state/health"
+	vento_bg "${1:-ventod}" "$BIN/ventod" -c "$WORK/vento.conf"
+	VENTOD=$LAST_PID
+}

@@ -7,9 +7,7 @@ set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
 
-vento_write_conf "$WORK/vento.conf" 3 "$(vento_free_base 3)"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 3
 
 # A login the database refuses.
 sed -e 's/conninfo = "dbname=vento"/conninfo = "dbname=vento user=nobody"/' "$WORK/vento.conf" >"$WORK/nobody.conf"
@@ -24,9 +22,8 @@ check_eq "ventod exits 0" 0 "$?"
 
 # A schema newer than this ventod.
 vento_psql -c "INSERT INTO vento_migration (version, name) VALUES (99, '099_future.sql')"
-rm -f "$WORK/state/health" # the last run's
-vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod ventod2
+ventod=$VENTOD
 sleep 3
 check "a newer schema is named as the cause" \
 	grep -q 'the database schema is version 99, newer than this ventod (7): upgrade vento' "$WORK/ventod2.log"
@@ -40,9 +37,8 @@ check_eq "nothing was stored meanwhile" 0 "$(vento_psql -c "SELECT count(*) FROM
 # ahead, so the batch holding it is refused and must be set aside.
 bad=$(vento_psql -c "SELECT extract(epoch FROM date_trunc('second', now()))::bigint + 6")
 vento_psql -c "ALTER TABLE raw_sample ADD CONSTRAINT refuse_one_tick CHECK (time <> to_timestamp($bad))"
-rm -f "$WORK/state/health" # the last run's
-vento_bg ventod3 "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod ventod3
+ventod=$VENTOD
 check "the spooled backlog is stored" vento_wait_drained 30
 sleep 10
 vento_stop "$ventod"

@@ -9,19 +9,14 @@ set -u
 vento_setup
 
 N=40
-base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
-vento_write_conf "$WORK/vento.conf" $N "$base"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm $N
 pg_stop "$WORK"
 
-vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 11 \
-	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
-sim=$LAST_PID
-vento_wait_file "$WORK/sim.ready" 20 || { echo "Bail out! ventosim not ready"; exit 1; }
+vento_start_sim 11
+sim=$SIM
 
-vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod
+ventod=$VENTOD
 sleep 8
 check "ventod runs with the database down at start" kill -0 "$ventod"
 check_eq "its health file says the database is down" 0 "$(vento_health db_up)"

@@ -8,9 +8,7 @@ set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
 
-vento_write_conf "$WORK/vento.conf" 3 "$(vento_free_base 3)"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 3
 vento_psql -c "CREATE ROLE ventod LOGIN IN ROLE vento_writer" \
 	-c "CREATE ROLE grafana LOGIN IN ROLE vento_reader" \
 	-c "SELECT vento_ensure_partitions(now() - interval '100 days', now() - interval '100 days')" \

@@ -18,13 +18,11 @@ check "ventod -n accepts the configuration" \
 check "ventoctl migrate applies the schema" \
 	"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate
 
-vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 7 \
-	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
-sim=$LAST_PID
-vento_wait_file "$WORK/sim.ready" 20 || { cat "$WORK/sim.log"; echo "Bail out! ventosim not ready"; exit 1; }
+vento_start_sim 7
+sim=$SIM
 
-vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod
+ventod=$VENTOD
 sleep 11
 rc=0
 vento_stop "$ventod" || rc=$?

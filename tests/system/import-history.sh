@@ -6,9 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-vento_write_conf "$WORK/vento.conf" 2 "$(vento_free_base 2)"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 2
 q() { vento_psql -c "$1"; }
 vento_psql >/dev/null <<'SQL'
 SELECT vento_set_projection(720e6, ARRAY[6.8,5.3,5.1,5.5,7.6,9.1,10.8,11.9,11.3,10.4,8.6,7.6], 'America/Bahia');

@@ -43,8 +43,8 @@ vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 29 --faults "$WORK/fau
 	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
 sim=$LAST_PID
 vento_wait_file "$WORK/sim.ready" 20 || { cat "$WORK/sim.log"; echo "Bail out! ventosim not ready"; exit 1; }
-vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod
+ventod=$VENTOD
 sleep 4
 echo "T06 refuse:30" >>"$WORK/faults"
 kill -HUP "$sim"

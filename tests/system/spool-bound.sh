@@ -8,17 +8,12 @@ set -u
 vento_setup
 
 N=40
-base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
-SPOOL_MAX_MB=0.125 vento_write_conf "$WORK/vento.conf" $N "$base"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+SPOOL_MAX_MB=0.125 vento_farm $N
 
-vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 19 \
-	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
-sim=$LAST_PID
-vento_wait_file "$WORK/sim.ready" 20 || { echo "Bail out! ventosim not ready"; exit 1; }
-vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_sim 19
+sim=$SIM
+vento_start_ventod
+ventod=$VENTOD
 check "the first rows are stored" vento_wait_drained 30
 
 pg_stop "$WORK"

@@ -9,18 +9,13 @@ set -u
 vento_setup
 
 N=40
-base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
-SPOOL_MAX_MB=0.25 vento_write_conf "$WORK/vento.conf" $N "$base"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+SPOOL_MAX_MB=0.25 vento_farm $N
 pg_stop "$WORK"
 
-vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 23 \
-	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
-sim=$LAST_PID
-vento_wait_file "$WORK/sim.ready" 20 || { echo "Bail out! ventosim not ready"; exit 1; }
-vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_sim 23
+sim=$SIM
+vento_start_ventod
+ventod=$VENTOD
 sleep 20
 vento_stop "$ventod"
 check_eq "ventod exits 0 with the database away" 0 "$?"
@@ -36,9 +31,8 @@ truncate -s $((size - 7)) "$newest"
 printf '\377' | dd of="$oldest" bs=1 seek=$(($(stat -c %s "$oldest") / 2)) conv=notrunc 2>/dev/null
 
 pg_resume "$WORK"
-rm -f "$WORK/state/health" # the last run's
-vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod ventod2
+ventod=$VENTOD
 check "the restarted ventod stores what is left" vento_wait_drained 60
 vento_stop "$ventod"
 check_eq "the restarted ventod exits 0" 0 "$?"

@@ -10,9 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-vento_write_conf "$WORK/vento.conf" 1 "$(vento_free_base 1)"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 1
 q() { vento_psql -c "$1"; }
 
 # Six turbines, 30 minutes (three periods) from 2026-03-01 00:00 UTC. The

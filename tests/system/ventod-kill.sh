@@ -8,17 +8,12 @@ set -u
 vento_setup
 
 N=40
-base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
-vento_write_conf "$WORK/vento.conf" $N "$base"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm $N
 
-vento_bg sim "$BIN/ventosim" -c "$WORK/vento.conf" --seed 17 \
-	--served "$WORK/served.csv" --ready "$WORK/sim.ready"
-sim=$LAST_PID
-vento_wait_file "$WORK/sim.ready" 20 || { echo "Bail out! ventosim not ready"; exit 1; }
-vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_sim 17
+sim=$SIM
+vento_start_ventod
+ventod=$VENTOD
 check "the first rows are stored" vento_wait_drained 30
 sleep 2
 
@@ -31,9 +26,8 @@ vento_release_writer
 uncommitted=$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time > to_timestamp($killed_at - 5)")
 echo "# rows of the last 5 s stored at the kill: $uncommitted"
 
-rm -f "$WORK/state/health" # the last run's
-vento_bg ventod2 "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+vento_start_ventod ventod2
+ventod=$VENTOD
 check "the restarted ventod stores the spooled backlog" vento_wait_drained 60
 check "it resumed from the spool" grep -q 'spool .* holds records' "$WORK/ventod2.log"
 sleep 3

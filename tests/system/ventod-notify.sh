@@ -8,16 +8,14 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-vento_write_conf "$WORK/vento.conf" 3 "$(vento_free_base 3)"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 3
 
 vento_bg listen python3 "$VENTO_ROOT/tests/lib/notify-listen.py" "$WORK/notify.sock" "$WORK/notify.log"
 listener=$LAST_PID
 n=0
 until [ -S "$WORK/notify.sock" ] || [ $n -gt 50 ]; do sleep 0.1; n=$((n + 1)); done
-NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 vento_bg ventod "$BIN/ventod" -c "$WORK/vento.conf"
-ventod=$LAST_PID
+NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=2000000 vento_start_ventod
+ventod=$VENTOD
 sleep 6
 msgs() { cut -d' ' -f2- "$WORK/notify.log"; }
 check_eq "READY=1 once" 1 "$(msgs | grep -c 'READY=1')"
