@@ -80,6 +80,20 @@ CREATE TABLE stat_day (
 );
 GRANT SELECT ON stat_day TO vento_reader;
 
+-- The power curve's daily bins per device: valid periods of full
+-- availability by 0.5 m/s bin of wind normalised to air density (IEC
+-- 61400-12-1), so that a year's curve reads a few thousand rows per
+-- turbine rather than every 10-minute period.
+CREATE TABLE stat_day_bin (
+    device_id smallint NOT NULL,
+    day date NOT NULL,
+    bin real NOT NULL,                    -- bin centre, m/s
+    periods integer NOT NULL,
+    sum_kw double precision NOT NULL,     -- of the periods' mean power
+    PRIMARY KEY (device_id, day, bin)
+);
+GRANT SELECT ON stat_day_bin TO vento_reader;
+
 -- The projection and its monthly shares, from vento.conf (one row).
 CREATE TABLE projection (
     id boolean PRIMARY KEY DEFAULT true CHECK (id),
@@ -121,6 +135,21 @@ BEGIN
                                     extract(day FROM v_d1)::int, 0, 0, 0, v_tz) + interval '1 day'
     GROUP BY 1, 2;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    DELETE FROM stat_day_bin WHERE day BETWEEN v_d0 AND v_d1;
+    INSERT INTO stat_day_bin
+    SELECT device_id, (period AT TIME ZONE v_tz)::date,
+           round(wmet_horwdspd_mean * coalesce(power(
+               (wmet_envpres_mean * 100 / (287.05 * (wmet_envtmp_mean + 273.15))) / 1.225,
+               1.0 / 3), 1) * 2) / 2.0,
+           count(*), sum(wtur_w_mean::float8)
+    FROM stat_10min
+    WHERE period >= make_timestamptz(extract(year FROM v_d0)::int, extract(month FROM v_d0)::int,
+                                     extract(day FROM v_d0)::int, 0, 0, 0, v_tz)
+      AND period < make_timestamptz(extract(year FROM v_d1)::int, extract(month FROM v_d1)::int,
+                                    extract(day FROM v_d1)::int, 0, 0, 0, v_tz) + interval '1 day'
+      AND valid AND t_available = 600
+      AND wmet_horwdspd_mean IS NOT NULL AND wtur_w_mean IS NOT NULL
+    GROUP BY 1, 2, 3;
     RETURN v_rows;
 END $$;
 
