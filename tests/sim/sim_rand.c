@@ -1,6 +1,7 @@
 /* sim_rand.c - counter-based random numbers for ventosim (see sim_rand.h).
  * Pure functions of their arguments; nothing here keeps state. */
 #include <math.h>
+#include <stdint.h>
 
 #include "sim_rand.h"
 
@@ -85,4 +86,32 @@ sim_rand_knots(uint64_t seed, uint64_t stream, int64_t key, int64_t period)
 	 * the marginal exactly N(0,1) at the cost of a slightly sharper
 	 * path mid-way, which nobody can see in wind data. */
 	return ((1.0 - u) * g0 + u * g1) / sqrt((1.0 - u) * (1.0 - u) + u * u);
+}
+
+void
+sim_rand_knots_fill(uint64_t seed, uint64_t stream, int64_t key0, int64_t step,
+                    int n, int64_t period, double *out)
+{
+	int64_t have = INT64_MIN; /* the knot g0 belongs to */
+	double g0 = 0.0, g1 = 0.0;
+
+	for (int i = 0; i < n; i++) {
+		int64_t key = key0 + (int64_t)i * step;
+		int64_t k = sim_rand_floordiv(key, period);
+		double u = (double)(key - k * period) / (double)period;
+
+		if (k != have) {
+			/* Keys ascend: usually the next knot pair shares one
+			 * Gaussian with the last. */
+			g0 = have != INT64_MIN && k == have + 1
+			         ? g1
+			         : sim_rand_gauss(seed, stream, k);
+			g1 = sim_rand_gauss(seed, stream, k + 1);
+			have = k;
+		}
+		/* The expression of sim_rand_knots, so the values agree to
+		 * the bit. */
+		out[i] = ((1.0 - u) * g0 + u * g1) /
+		         sqrt((1.0 - u) * (1.0 - u) + u * u);
+	}
 }

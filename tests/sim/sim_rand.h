@@ -50,4 +50,13 @@ double sim_rand_gauss(uint64_t seed, uint64_t stream, int64_t key);
 double sim_rand_knots(uint64_t seed, uint64_t stream, int64_t key,
                       int64_t period);
 
+/*
+ * Fills out[0..n-1] with sim_rand_knots(seed, stream, key0 + i * step,
+ * period), the same values bit for bit, computing each knot's Gaussian
+ * once rather than twice per key: the history generator's way through a
+ * 10-minute period. step and period must be > 0.
+ */
+void sim_rand_knots_fill(uint64_t seed, uint64_t stream, int64_t key0,
+                         int64_t step, int n, int64_t period, double *out);
+
 #endif

@@ -50,6 +50,11 @@ enum sim_wind_signal {
 	SIM_NSIGNALS
 };
 
+/* The farm's local time, America/Bahia: UTC-3 all year, no DST, in
+ * seconds east of UTC. Months and the diurnal cycles follow it, and the
+ * history's timestamps carry it. */
+#define SIM_WIND_UTC_OFFSET (-3 * 3600)
+
 /* The rated power of the model, kW. */
 #define SIM_WIND_RATED_KW 4500.0
 
@@ -161,5 +166,48 @@ void sim_wind_counter_set(struct sim_wind_turbine *t, int64_t second,
  * m/s, for a producing turbine (cut-out is the controller's decision, not
  * the curve's). */
 double sim_wind_power_curve(double v);
+
+/*
+ * 10-minute history: the statistics of a period of a turbine, computed
+ * without stepping through its seconds (how, and how closely they match
+ * the live turbine's, is in sim_wind.c). No injected states: a history
+ * is of fault-free turbines. The period's energy is w_kw / 6 kWh.
+ */
+
+/* Seconds in a period, and the step at which the history samples the
+ * slow turbulence and the farm's weather within one. */
+#define SIM_WIND_PERIOD 600
+#define SIM_WIND_HISTORY_STEP 10
+
+/* One turbine's statistics of one period. */
+struct sim_wind_period {
+	double w_kw;   /* mean active power, kW */
+	double wdspd;  /* mean hub-height wind, m/s */
+	double wddir;  /* vector mean wind direction, deg 0..359.9 */
+	double pitch;  /* mean blade pitch, deg */
+	double envtmp; /* mean ambient temperature, C */
+	int turst;     /* the state held longest (enum sim_wind_state) */
+};
+
+/* The farm-wide part of a period and the tables every turbine shares. */
+struct sim_wind_history;
+
+/* Returns the history of the farm of that seed (about 2 MB of tables,
+ * built here in a few tens of ms). Free with sim_wind_history_free. */
+struct sim_wind_history *sim_wind_history_new(uint64_t seed);
+
+/* Frees h; NULL is allowed. */
+void sim_wind_history_free(struct sim_wind_history *h);
+
+/* Computes the farm-wide values of the period that starts at second start
+ * (a multiple of SIM_WIND_PERIOD), for sim_wind_history_turbine. */
+void sim_wind_history_period(struct sim_wind_history *h, int64_t start);
+
+/* Fills out with the statistics of turbine t (of h's seed, from
+ * sim_wind_turbine_init; its counter and injected states are not used) in
+ * h's current period. */
+void sim_wind_history_turbine(const struct sim_wind_history *h,
+                              const struct sim_wind_turbine *t,
+                              struct sim_wind_period *out);
 
 #endif

@@ -11,9 +11,15 @@
  *            [--devices T01,GRID] [--fault DEVICE=SPEC]... [--faults FILE]
  *   ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]...
  *            --print DEVICE SECOND
+ *   ventosim -c CONF [--seed N] [--devices T01,T02]
+ *            --history FROM TO --csv FILE
  *
- * Exit status: 0 after a signal (or --print), 1 when a device cannot be
- * served (a port in use ...), 2 for a usage or configuration error. */
+ * --history writes the 10-minute history of the turbines from FROM to TO
+ * (sim_history.c) and exits; it serves nothing.
+ *
+ * Exit status: 0 after a signal (or --print, or --history), 1 when a
+ * device cannot be served (a port in use ...) or the history cannot be
+ * written, 2 for a usage or configuration error. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -30,6 +36,7 @@
 #include "log.h"
 #include "sim_device.h"
 #include "sim_fault.h"
+#include "sim_history.h"
 #include "sim_image.h"
 #include "sim_meter.h"
 #include "sim_served.h"
@@ -47,6 +54,9 @@ struct sim_options {
 	const char **faults; /* the --fault arguments */
 	int nfaults;
 	const char *faults_file; /* --faults FILE, or NULL */
+	const char *history;     /* --history FROM, or NULL */
+	int64_t history_from, history_to;
+	const char *csv; /* --csv FILE */
 };
 
 /* Set by main when a signal arrives; read by every device thread. */
@@ -61,12 +71,18 @@ usage(FILE *fp)
 	        "                [--fault DEVICE=SPEC]... [--faults FILE]\n"
 	        "       ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]... "
 	        "--print DEVICE SECOND\n"
+	        "       ventosim -c CONF [--seed N] [--devices T01,T02] "
+	        "--history FROM TO --csv FILE\n"
 	        "SPEC: none, or a comma-separated list of dead, slow:MS, "
 	        "late:MS,\n"
 	        "      exception:FC:ADDR:CODE, disconnect:N, garbage, "
 	        "refuse:S, wrap, reset,\n"
 	        "      fault:stop, maintenance. FILE: lines DEVICE SPEC, "
-	        "re-read on SIGHUP.\n");
+	        "re-read on SIGHUP.\n"
+	        "FROM, TO: 2025-01-01 (local midnight) or "
+	        "2025-01-01T00:00:00-03:00, on 10-minute\n"
+	        "      boundaries; the history covers [FROM, TO). FILE: - "
+	        "for standard output.\n");
 }
 
 static int
@@ -83,6 +99,54 @@ parse_i64(const char *s, int64_t *v)
 	return 0;
 }
 
+/* Reads --history FROM TO into o. Returns 0, or -1 after printing what
+ * was wrong. */
+static int
+parse_history(struct sim_options *o, const char *from, const char *to)
+{
+	const char *arg[2] = {from, to};
+	int64_t *at[2] = {&o->history_from, &o->history_to};
+
+	for (int i = 0; i < 2; i++) {
+		if (sim_history_parse_time(arg[i], at[i]) == -1) {
+			fprintf(stderr,
+			        "ventosim: --history: '%s' is neither a date "
+			        "(2025-01-01) nor a time with a UTC offset "
+			        "(2025-01-01T00:00:00-03:00)\n",
+			        arg[i]);
+			return -1;
+		}
+		/* Floor modulo: a time before 1970 is checked alike. */
+		if (((*at[i] % SIM_WIND_PERIOD) + SIM_WIND_PERIOD) %
+		        SIM_WIND_PERIOD !=
+		    0) {
+			fprintf(stderr,
+			        "ventosim: --history: %s is not on a 10-minute "
+			        "boundary\n",
+			        arg[i]);
+			return -1;
+		}
+	}
+	if (o->history_from >= o->history_to) {
+		fprintf(stderr, "ventosim: --history: %s is not before %s\n",
+		        from, to);
+		return -1;
+	}
+	if (o->csv == NULL) {
+		fprintf(stderr, "ventosim: --history needs --csv FILE\n");
+		return -1;
+	}
+	if (o->nfaults > 0 || o->faults_file != NULL || o->served != NULL ||
+	    o->ready != NULL) {
+		fprintf(stderr,
+		        "ventosim: --history writes the history of fault-free "
+		        "turbines and serves nothing: it takes no --fault, "
+		        "--faults, --served or --ready\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0, or 2 (the exit status) after printing what was wrong. */
 static int
 parse_options(int argc, char **argv, struct sim_options *o)
@@ -96,6 +160,8 @@ parse_options(int argc, char **argv, struct sim_options *o)
 	    {"print", required_argument, NULL, 'p'},
 	    {"fault", required_argument, NULL, 'f'},
 	    {"faults", required_argument, NULL, 'F'},
+	    {"history", required_argument, NULL, 'H'},
+	    {"csv", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -141,6 +207,12 @@ parse_options(int argc, char **argv, struct sim_options *o)
 		case 'F':
 			o->faults_file = optarg;
 			break;
+		case 'H':
+			o->history = optarg;
+			break;
+		case 'C':
+			o->csv = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			free(o->faults);
@@ -149,6 +221,10 @@ parse_options(int argc, char **argv, struct sim_options *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (o->print != NULL && o->history != NULL) {
+		fprintf(stderr, "ventosim: --print or --history, not both\n");
+		return 2;
 	}
 	if (o->print != NULL) {
 		/* --print takes two arguments; getopt hands us the first. */
@@ -159,6 +235,21 @@ parse_options(int argc, char **argv, struct sim_options *o)
 			return 2;
 		}
 		optind++;
+	}
+	if (o->history != NULL) {
+		/* --history takes two arguments too. */
+		if (optind != argc - 1) {
+			fprintf(stderr, "ventosim: --history FROM TO: two "
+			                "times, then no other argument\n");
+			return 2;
+		}
+		if (parse_history(o, o->history, argv[optind]) == -1)
+			return 2;
+		optind++;
+	}
+	if (o->csv != NULL && o->history == NULL) {
+		fprintf(stderr, "ventosim: --csv goes with --history\n");
+		return 2;
 	}
 	if (optind != argc || o->conf == NULL) {
 		usage(stderr);
@@ -245,6 +336,39 @@ select_devices(const struct config *c, const char *list, char *serve)
 	}
 	free(copy);
 	return bad ? -1 : n;
+}
+
+/* --history: the turbines' 10-minute history to a CSV file. */
+static int
+write_history(const struct config *c, const struct sim_options *o)
+{
+	char *serve = NULL;
+	int rc = 2;
+
+	if (o->devices != NULL) {
+		serve = xcalloc((size_t)c->ndevices + 1, 1);
+		if (select_devices(c, o->devices, serve) == -1)
+			goto out;
+		for (int i = 0; i < c->ndevices; i++)
+			if (serve[i] && c->devices[i].kind != DEVICE_TURBINE) {
+				fprintf(stderr,
+				        "ventosim: --history: %s is not a "
+				        "turbine; only turbines have a "
+				        "history\n",
+				        c->devices[i].name);
+				goto out;
+			}
+	}
+	rc = 0;
+	if (sim_history_write(c, serve, o->seed, o->history_from, o->history_to,
+	                      o->csv) == -1) {
+		fprintf(stderr, "ventosim: --history: %s: %s\n", o->csv,
+		        strerror(errno));
+		rc = 1;
+	}
+out:
+	free(serve);
+	return rc;
 }
 
 /* Returns an earlier device to serve with the same host and port as device
@@ -368,6 +492,12 @@ main(int argc, char **argv)
 	if (c == NULL) {
 		free(o.faults);
 		return 2;
+	}
+	if (o.history != NULL) {
+		rc = write_history(c, &o);
+		free(o.faults);
+		cfg_free(c);
+		return rc;
 	}
 
 	/* Faults before anything runs: a device starts with its own. */

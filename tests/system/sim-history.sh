@@ -3,17 +3,16 @@
 # 10-minute history of 40 turbines as OpenOA CSV: 2,102,400 lines, each
 # line's energy exactly its mean power x 1/6 h, 720 GWh within 3 % with the
 # default seed, the windy season (Jul-Nov) windier than Jan-Apr, the same
-# file for the same seed and another for another seed. ventoctl import
-# loads it into a database that never saw ventod: the yearly check's actual
-# energy is the file's own sum to the kWh, importing again changes nothing,
-# and the power-curve check finds every simulated turbine healthy.
+# lines for the same seed whatever range they are cut from, others for
+# another seed. ventoctl import loads a quarter of it (Jul-Sep, 530,000
+# rows: the whole year takes minutes to load, twice) into a database that
+# never saw ventod: the yearly check's actual energy is the file's own sum
+# to the kWh, importing again changes nothing, and the power-curve check
+# finds every simulated turbine healthy.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-# The ports are never opened: --history serves nothing.
-vento_write_conf "$WORK/vento.conf" 40 20000
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 40 # ports are never opened: --history serves nothing
 q() { vento_psql -c "$1"; }
 sim() { "$BIN/ventosim" -c "$WORK/vento.conf" "$@" 2>"$WORK/sim.err"; }
 year=(--history 2025-01-01T00:00:00-03:00 2026-01-01T00:00:00-03:00)
@@ -96,19 +95,28 @@ sum() { md5sum <"$1" | cut -d' ' -f1; }
 check_eq "the same seed gives the same file" "$(sum "$WORK/week1.csv")" "$(sum "$WORK/week2.csv")"
 check_eq "and the same lines as the year's first week" "$(sum "$WORK/week0.csv")" "$(sum "$WORK/week1.csv")"
 check "another seed gives another" test "$(sum "$WORK/week1.csv")" != "$(sum "$WORK/week3.csv")"
+rm -f "$WORK"/week?.csv
+
+# The third quarter, on its own, is the year's lines of July to September.
+check "ventosim writes the third quarter" sim --history 2025-07-01 2025-10-01T00:00:00-03:00 --csv "$WORK/q3.csv"
+{ head -n 1 "$WORK/year.csv"; grep -E '^2025-0[789]-' "$WORK/year.csv"; } >"$WORK/q3-year.csv"
+check_eq "the same as the year's" "$(sum "$WORK/q3-year.csv")" "$(sum "$WORK/q3.csv")"
+rm -f "$WORK/q3-year.csv" "$WORK/year.csv"
+# The quarter's own sum of WTUR_SupWh, in integer Wh, to the kWh.
+q3_kwh=$(awk -F, 'NR > 1 { e = $9; gsub(/\./, "", e); t += e } END { printf "%.0f", t / 1000 }' "$WORK/q3.csv")
 
 # The import.
+import() { "$BIN/ventoctl" -c "$WORK/vento.conf" import "$WORK/q3.csv" >"$WORK/import.out" 2>&1; }
 t0=$SECONDS
-check "ventoctl imports the year" "$BIN/ventoctl" -c "$WORK/vento.conf" import "$WORK/year.csv"
+check "ventoctl imports the quarter" import
 echo "# imported in $((SECONDS - t0)) s"
-check_eq "2,102,400 periods stored" 2102400 "$(q "SELECT count(*) FROM stat_10min WHERE source = 'import'")"
-check_eq "the yearly check's actual energy is the file's sum, to the kWh" \
-	"$(awk -v t="$total_wh" 'BEGIN { printf "%.0f", t / 1000 }')" \
+check_eq "92 days x 144 periods x 40 turbines stored" $((92 * 144 * 40)) \
+	"$(q "SELECT count(*) FROM stat_10min WHERE source = 'import'")"
+check_eq "the yearly check's actual energy is the file's sum, to the kWh" "$q3_kwh" \
 	"$(q "SELECT round(actual_kwh::numeric) FROM vento_yearly_check(2025, '2026-06-01')")"
-check_eq "and so is the sum of the 10-minute rows" \
-	"$(awk -v t="$total_wh" 'BEGIN { printf "%.0f", t / 1000 }')" \
+check_eq "and so is the sum of the 10-minute rows" "$q3_kwh" \
 	"$(q "SELECT round(sum(energy_kwh)::numeric) FROM stat_10min")"
-check_eq "the data is complete" "1.0000" \
+check_eq "the data covers 92 days of the 365" "$(awk 'BEGIN { printf "%.4f", 92 / 365 }')" \
 	"$(q "SELECT round(completeness::numeric, 4) FROM vento_yearly_check(2025, '2026-06-01')")"
 check_eq "the monthly report has August's energy" "$(awk -v m="$m8" 'BEGIN { printf "%.0f", m / 1000 }')" \
 	"$(q "SELECT round(actual_kwh::numeric) FROM vento_monthly(2025) WHERE month = 8")"
@@ -117,10 +125,14 @@ check_eq "every period is available time (the states are environmental)" 0 \
 
 state() { q "SELECT count(*), sum(hashtextextended(s::text, 0)::numeric) FROM stat_10min s"; }
 before=$(state)
-check "importing the same file again succeeds" "$BIN/ventoctl" -c "$WORK/vento.conf" import "$WORK/year.csv"
+t0=$SECONDS
+check "importing the same file again succeeds" import
+echo "# imported again in $((SECONDS - t0)) s"
 check_eq "and changes nothing" "$before" "$(state)"
 
 # The power-curve check on healthy turbines: every one between 0.9 and 1.1.
+# (Below 1: the file has no pressure, so the check cannot normalise the
+# wind to the density of this site's thin air, as the turbines do.)
 q "SELECT device || ' ' || round(ratio::numeric, 3) FROM vento_performance('2025-01-01 00:00-03', '2026-01-01 00:00-03')" \
 	>"$WORK/perf"
 echo "# performance ratios: $(awk '{ print $2 }' "$WORK/perf" | sort -n | sed -n '1p;$p' | tr '\n' ' ')(lowest, highest)"
