@@ -49,8 +49,8 @@ VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventod plan link poller queue writer store notify spool \
 	crc32c record health plugin))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
-	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read ctl_import ctl_check ctl_report ctl_table \
-	plan link health))
+	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
+	ctl_import ctl_check ctl_report ctl_table ctl_html plan link health))
 SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \
 	$(addprefix $(BUILD)/collector/,$(addsuffix .o,$(COMMON)))
