@@ -99,8 +99,14 @@ LANGUAGE sql STABLE AS $$
         FROM lim, vento_sums(lim.y0, lim.t) s JOIN device d ON d.id = s.device_id
         GROUP BY d.kind
     ), src AS (
-        SELECT CASE WHEN EXISTS (SELECT 1 FROM sums WHERE kind = 'meter') THEN 'meter'
-                    ELSE 'turbine' END AS kind
+        -- The meter speaks for the farm when its data covers at least
+        -- 90 % of the year so far; a meter installed mid-year, or one
+        -- with long gaps, would understate the farm.
+        SELECT CASE WHEN coalesce((SELECT valid FROM sums WHERE kind = 'meter'), 0)
+                         >= 0.9 * floor(extract(epoch FROM lim.t - lim.y0) / 600)
+                         AND lim.t > lim.y0
+                    THEN 'meter' ELSE 'turbine' END AS kind
+        FROM lim
     ), bud AS (
         SELECT vento_budget_to(p_year, lim.t) AS kwh FROM lim
     )
@@ -150,20 +156,21 @@ CREATE FUNCTION vento_monthly(p_year int)
 RETURNS TABLE (month int, actual_kwh double precision, budget_kwh double precision,
                completeness double precision)
 LANGUAGE sql STABLE AS $$
-    WITH src AS (
-        SELECT CASE WHEN EXISTS (
-            SELECT 1 FROM stat_day s JOIN device d ON d.id = s.device_id
-            WHERE d.kind = 'meter' AND s.day >= make_date(p_year, 1, 1)
-              AND s.day < make_date(p_year + 1, 1, 1)) THEN 'meter' ELSE 'turbine' END AS kind
-    ), m AS (
+    WITH m AS (
         SELECT extract(month FROM s.day)::int AS month,
-               sum(s.energy_kwh) FILTER (WHERE d.kind = src.kind) AS kwh,
+               sum(s.energy_kwh) FILTER (WHERE d.kind = 'meter') AS meter_kwh,
+               sum(s.valid_periods) FILTER (WHERE d.kind = 'meter') AS meter_valid,
+               sum(s.energy_kwh) FILTER (WHERE d.kind = 'turbine') AS kwh,
                sum(s.valid_periods) FILTER (WHERE d.kind = 'turbine') AS valid
-        FROM stat_day s JOIN device d ON d.id = s.device_id, src
+        FROM stat_day s JOIN device d ON d.id = s.device_id
         WHERE s.day >= make_date(p_year, 1, 1) AND s.day < make_date(p_year + 1, 1, 1)
         GROUP BY 1
     )
-    SELECT b.month, coalesce(m.kwh, 0), b.budget_kwh,
+    -- As in the yearly check, the meter speaks for a month it covers 90 %.
+    SELECT b.month,
+           coalesce(CASE WHEN m.meter_valid >= 0.9 * extract(epoch FROM b.month_end - b.month_start) / 600
+                         THEN m.meter_kwh ELSE m.kwh END, 0),
+           b.budget_kwh,
            coalesce(m.valid, 0) / greatest(1, (SELECT count(*) FROM device WHERE kind = 'turbine')
                                   * extract(epoch FROM b.month_end - b.month_start) / 600)
     FROM vento_budget(p_year) b LEFT JOIN m ON m.month = b.month

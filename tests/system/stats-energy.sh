@@ -77,4 +77,24 @@ check_eq "the daily sums follow: T1's day is 299.5 + 300 + 300 kWh" "899.500" \
 	"$(q "SELECT round(energy_kwh::numeric, 3) FROM stat_day WHERE device_id = 1")"
 check_eq "the day is local: 2026-02-28 in Bahia" "2026-02-28" \
 	"$(q "SELECT day FROM stat_day WHERE device_id = 1")"
+
+# The power curve on known answers: T7 makes exactly the reference power
+# at 5 to 9 m/s, T8 90 % of it; ten periods per bin, standard air.
+vento_psql >/dev/null <<'SQL'
+SELECT vento_register_device('T' || i, 'turbine', 'vento-sim-4500', 0, 4500) FROM generate_series(7, 8) i;
+INSERT INTO stat_10min (device_id, period, n, valid, wtur_w_mean, wmet_horwdspd_mean, wmet_envtmp_mean,
+                        wmet_envpres_mean, t_available, t_unavailable, t_excluded, t_unknown, energy_kwh)
+SELECT d.id, timestamptz '2026-04-01 03:00+00' + (w * 10 + k) * interval '10 minutes', 600, true,
+       vento_ref_power('vento-sim-4500', w) * CASE d.name WHEN 'T8' THEN 0.9 ELSE 1 END,
+       w, 15, 1013.25, 600, 0, 0, 0, 0
+FROM device d, generate_series(5, 9) w, generate_series(0, 9) k WHERE d.name IN ('T7', 'T8');
+SELECT vento_rollup_days('2026-04-01 03:00+00', '2026-04-02 03:00+00');
+SQL
+check_eq "power curve: five bins of ten periods each, measured against the reference" \
+	"5|10|556|556;6|10|1007|1007;7|10|1637|1637;8|10|2475|2475;9|10|3551|3551" \
+	"$(q "SELECT string_agg(bin_wind || '|' || periods || '|' || round(measured_kw) || '|' || round(reference_kw), ';' ORDER BY bin_wind)
+	      FROM vento_power_curve('T7', '2026-04-01 00:00-03', '2026-04-02 00:00-03')")"
+check_eq "performance: the healthy turbine 1.000, not flagged; the other 0.900, flagged" "T7|1.000|false;T8|0.900|true" \
+	"$(q "SELECT string_agg(device || '|' || round(ratio::numeric, 3) || '|' || flagged, ';' ORDER BY device)
+	      FROM vento_performance('2026-04-01 00:00-03', '2026-04-02 00:00-03') WHERE device IN ('T7', 'T8')")"
 tap_done

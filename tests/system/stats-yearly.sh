@@ -84,7 +84,8 @@ check_eq "and the turbines' own completeness too" \
 	"$(q "SELECT round((1 - 21 * 144.0 / floor(extract(epoch FROM timestamptz '2025-09-01 00:00-03' - '2025-01-01 00:00-03') / 600))::numeric, 4)")" \
 	"$(q "SELECT round(completeness::numeric, 4) FROM vento_yearly_by_device(2025, '2025-09-01 00:00-03') WHERE device = 'T01'")"
 
-# With a grid meter, the meter speaks for the farm.
+# With a grid meter, the meter speaks for the farm where its data covers
+# the year so far, and not where it does not.
 vento_psql >/dev/null <<'SQL'
 SELECT vento_register_device('GRID', 'meter', 'vento-sim-meter', 0, 0);
 INSERT INTO stat_10min (device_id, period, n, valid, energy_kwh)
@@ -93,6 +94,10 @@ SELECT d.id, p, 600, true, 5000 FROM device d,
 WHERE d.name = 'GRID';
 SELECT vento_rollup_days('2025-01-01 03:00+00', '2025-01-31 03:00+00');
 SQL
-check_eq "with a meter, the check uses it" "meter|21600000" \
+check_eq "with a meter for all of January, the January check uses it" "meter|21600000" \
 	"$(q "SELECT source || '|' || round(actual_kwh::numeric) FROM vento_yearly_check(2025, '2025-01-31 00:00-03')")"
+check_eq "and the month's production too" "21600000" \
+	"$(q "SELECT round(actual_kwh::numeric) FROM vento_monthly(2025) WHERE month = 1")"
+check_eq "a meter with data for January alone does not speak for the year to March" "turbine" \
+	"$(q "SELECT source FROM vento_yearly_check(2025, '2025-03-31 00:00-03')")"
 tap_done

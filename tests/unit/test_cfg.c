@@ -111,8 +111,8 @@ main(void)
 		c = cfg_load(path);
 	}
 	ok(c != NULL, "the shipped etc/vento.conf loads");
-	ok(c && c->ndevices == 40, "it has 40 devices");
-	ok(c && c->ncolumns == 12, "its profile has 12 signal columns");
+	ok(c && c->ndevices == 41, "it has 40 turbines and a grid meter");
+	ok(c && c->ncolumns == 17, "its profiles have 17 signal columns");
 	ok(c && c->projection.annual_gwh == 720.0, "projection 720 GWh");
 	cfg_free(c);
 
