@@ -23,6 +23,9 @@ vento_cleanup() {
 		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 	done
 	VENTO_PIDS=""
+	for lock in "${TMPDIR:-/tmp}"/vento-ports.*; do
+		[ "$(cat "$lock/pid" 2>/dev/null)" = $$ ] && rm -rf "$lock"
+	done
 	if [ -n "$WORK" ]; then
 		pg_stop "$WORK"
 		if [ -n "${VENTO_KEEP:-}" ]; then
@@ -105,12 +108,22 @@ vento_write_conf() {
 	} >"$file"
 }
 
-# vento_free_base N: a base port with N free ports after it, picked at
-# random so that parallel runs rarely meet, and checked.
+# vento_free_base N: a base port with N free ports after it. Bases are
+# below Linux's ephemeral range (32768 up), where client sockets could take
+# them, and each is claimed with a lock directory while this test runs, so
+# that scenarios running side by side never pick the same ports.
 vento_free_base() {
-	local n=$1 base i busy
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		base=$((20000 + (RANDOM % 300) * 100))
+	local n=$1 base i busy lock
+	for _ in $(seq 1 50); do
+		base=$((20000 + (RANDOM % 120) * 100))
+		lock=${TMPDIR:-/tmp}/vento-ports.$base
+		if ! mkdir "$lock" 2>/dev/null; then
+			# A claim whose test is gone may be taken over.
+			kill -0 "$(cat "$lock/pid" 2>/dev/null)" 2>/dev/null && continue
+			rm -rf "$lock"
+			mkdir "$lock" 2>/dev/null || continue
+		fi
+		echo $$ >"$lock/pid"
 		busy=0
 		for i in $(seq 1 "$n"); do
 			if (echo >/dev/tcp/127.0.0.1/$((base + i))) 2>/dev/null; then
@@ -118,7 +131,11 @@ vento_free_base() {
 				break
 			fi
 		done
-		[ "$busy" -eq 0 ] && { echo "$base"; return 0; }
+		if [ "$busy" -eq 0 ]; then
+			echo "$base"
+			return 0
+		fi
+		rm -rf "$lock"
 	done
 	return 1
 }
