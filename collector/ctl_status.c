@@ -106,7 +106,8 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	PGconn *conn;
 	PGresult *r;
 	double total_kw = 0, wind_sum = 0;
-	int fresh = 0, nwind = 0, n, colour = isatty(STDOUT_FILENO);
+	int fresh = 0, nwind = 0, n, turbines = 0,
+	    colour = isatty(STDOUT_FILENO);
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
 			 strcmp(argv[1], "-h") == 0)) {
@@ -139,6 +140,8 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	       "POWER_KW", "WIND_MS", "AGE_S", "ERR_10M", "QUALITY", "STATE");
 	for (int i = 0; i < n; i++) {
 		const char *name = PQgetvalue(r, i, 0);
+
+		turbines += strcmp(PQgetvalue(r, i, 1), "turbine") == 0;
 
 		if (PQgetisnull(r, i, 6)) {
 			printf("%s%-8s %-8s %9s %7s %8s %7s %-9s %s%s\n",
@@ -177,9 +180,10 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		       PQgetisnull(r, i, 7) ? "-" : PQgetvalue(r, i, 7),
 		       *on ? "\033[0m" : "");
 	}
-	printf("\nfarm: %.1f MW from %d devices, mean wind %.2f m/s, %d of %d "
-	       "with a good sample in the last 10 s\n",
-	       total_kw / 1000, n, nwind ? wind_sum / nwind : 0.0, fresh, n);
+	printf("\nfarm: %.1f MW from %d turbines, mean wind %.2f m/s, %d of %d "
+	       "devices with a good sample in the last 10 s\n",
+	       total_kw / 1000, turbines, nwind ? wind_sum / nwind : 0.0, fresh,
+	       n);
 	ctl_status_collector(ctl);
 	PQclear(r);
 	PQfinish(conn);
