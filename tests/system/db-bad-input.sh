@@ -26,7 +26,7 @@ vento_start_ventod ventod2
 ventod=$VENTOD
 sleep 3
 check "a newer schema is named as the cause" \
-	grep -q 'the database schema is version 99, newer than this ventod (7): upgrade vento' "$WORK/ventod2.log"
+	grep -q 'the database schema is version 99, newer than this ventod (8): upgrade vento' "$WORK/ventod2.log"
 vento_stop "$ventod"
 "$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >"$WORK/migrate.txt" 2>&1
 check "ventoctl migrate refuses a newer database" grep -q 'version 99, newer than the newest file here' "$WORK/migrate.txt"
