@@ -39,10 +39,8 @@ int ctl_availability(struct ctl *ctl, int argc, char **argv);
 int ctl_powercurve(struct ctl *ctl, int argc, char **argv);
 int ctl_report(struct ctl *ctl, int argc, char **argv);
 
-/* Prints a result as an aligned table, or as a JSON array of objects. */
-void ctl_table_print(PGresult *r, int json);
-
-/* Runs a query and prints its result so. Returns 0, or -1 after saying
+/* Runs a query and prints its result as an aligned table, or with --json
+ * as a JSON array of objects. Returns 0, or -1 after saying
  * why on stderr. */
 int ctl_table_query(struct ctl *ctl, PGconn *conn, const char *sql,
 		    int nparams, const char *const *params);

@@ -43,6 +43,11 @@ ctl_report_help(int argc, char **argv, const char *usage)
 	"coalesce(nullif($1, '')::int, extract(year FROM now() AT TIME ZONE "  \
 	"(SELECT time_zone FROM projection))::int)"
 
+/* The year's local bounds as y.y0 and y.y1. */
+#define CTL_YEAR_RANGE                                                         \
+	"WITH y AS (SELECT min(month_start) AS y0, max(month_end) AS y1 "      \
+	"FROM vento_budget(" CTL_YEAR ")) "
+
 int
 ctl_production(struct ctl *ctl, int argc, char **argv)
 {
@@ -116,8 +121,7 @@ ctl_availability(struct ctl *ctl, int argc, char **argv)
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
 	rc = ctl_table_query(ctl, conn,
-		"WITH y AS (SELECT min(month_start) AS y0, least(now(), max(month_end)) AS y1 "
-		"           FROM vento_budget(" CTL_YEAR ")) "
+		CTL_YEAR_RANGE
 		"SELECT device, round((availability * 100)::numeric, 2) AS availability_pct, "
 		"round(available_h::numeric, 1) AS available_h, "
 		"round(unavailable_h::numeric, 1) AS unavailable_h, "
@@ -158,8 +162,7 @@ ctl_powercurve(struct ctl *ctl, int argc, char **argv)
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
 	rc = ctl_table_query(ctl, conn,
-		"WITH y AS (SELECT min(month_start) AS y0, max(month_end) AS y1 "
-		"           FROM vento_budget(" CTL_YEAR ")) "
+		CTL_YEAR_RANGE
 		"SELECT bin_wind AS wind_ms, periods, round(measured_kw::numeric, 1) AS measured_kw, "
 		"round(reference_kw::numeric, 1) AS reference_kw, "
 		"round((measured_kw / nullif(reference_kw, 0) * 100)::numeric, 1) AS pct "
@@ -167,8 +170,7 @@ ctl_powercurve(struct ctl *ctl, int argc, char **argv)
 	if (rc == 0 && !ctl->json) {
 		putchar('\n');
 		rc = ctl_table_query(ctl, conn,
-			"WITH y AS (SELECT min(month_start) AS y0, max(month_end) AS y1 "
-			"           FROM vento_budget(" CTL_YEAR ")) "
+			CTL_YEAR_RANGE
 			"SELECT device, periods, round((ratio * 100)::numeric, 1) AS performance_pct, "
 			"CASE WHEN flagged THEN 'UNDER 95%' ELSE 'ok' END AS verdict "
 			"FROM y, vento_performance(y.y0, y.y1) WHERE device = $2", 2, params);

@@ -40,7 +40,7 @@ ctl_table_json_string(const char *s)
 	putchar('"');
 }
 
-void
+static void
 ctl_table_print(PGresult *r, int json)
 {
 	int rows = PQntuples(r), cols = PQnfields(r);

@@ -13,7 +13,6 @@ struct queue {
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
 	struct sample *head, *tail;
-	long length;
 };
 
 struct queue *
@@ -57,7 +56,6 @@ queue_push(struct queue *q, struct sample *s)
 	else
 		q->head = s;
 	q->tail = s;
-	q->length++;
 	pthread_cond_signal(&q->nonempty);
 	pthread_mutex_unlock(&q->lock);
 }
@@ -83,18 +81,6 @@ queue_take_all(struct queue *q, int timeout_ms)
 	}
 	list = q->head;
 	q->head = q->tail = NULL;
-	q->length = 0;
 	pthread_mutex_unlock(&q->lock);
 	return list;
-}
-
-long
-queue_length(struct queue *q)
-{
-	long n;
-
-	pthread_mutex_lock(&q->lock);
-	n = q->length;
-	pthread_mutex_unlock(&q->lock);
-	return n;
 }

@@ -22,7 +22,4 @@ void queue_push(struct queue *q, struct sample *s);
  */
 struct sample *queue_take_all(struct queue *q, int timeout_ms);
 
-/* Samples queued right now. */
-long queue_length(struct queue *q);
-
 #endif

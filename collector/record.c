@@ -52,6 +52,9 @@ unsigned char *
 record_encode(const struct config *c, const struct sample *list, size_t *len)
 {
 	struct record_out o = { 0 };
+	/* Per column, the row's signal that fills it, or -1: set per row in
+	 * O(signals) rather than searched for per column. */
+	int *signal_at = xcalloc((size_t)c->ncolumns, sizeof(int));
 	uint32_t nrows = 0;
 
 	for (const struct sample *s = list; s; s = s->next)
@@ -68,25 +71,28 @@ record_encode(const struct config *c, const struct sample *list, size_t *len)
 		record_put_name(&o, d->name);
 		record_put_u(&o, (uint64_t)s->tick_ms, 8);
 		record_put_u(&o, (uint64_t)s->quality, 1);
+		for (int col = 0; col < c->ncolumns; col++)
+			signal_at[col] = -1;
+		for (int i = 0; i < p->nsignals; i++)
+			if (s->values[i].valid)
+				signal_at[p->signals[i].column] = i;
 		for (int col = 0; col < c->ncolumns; col++) {
-			int i = 0;
+			int i = signal_at[col];
+			uint64_t bits;
 
-			while (i < p->nsignals && p->signals[i].column != col)
-				i++;
-			if (i == p->nsignals || !s->values[i].valid) {
+			if (i == -1) {
 				record_put_u(&o, RECORD_NULL, 1);
 			} else if (profile_signal_is_integer(&p->signals[i])) {
 				record_put_u(&o, RECORD_INT, 1);
 				record_put_u(&o, (uint64_t)s->values[i].iv, 8);
 			} else {
-				uint64_t bits;
-
 				memcpy(&bits, &s->values[i].fv, 8);
 				record_put_u(&o, RECORD_FLOAT, 1);
 				record_put_u(&o, bits, 8);
 			}
 		}
 	}
+	free(signal_at);
 	*len = o.len;
 	return o.buf;
 }

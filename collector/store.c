@@ -118,6 +118,35 @@ store_query(struct store *s, const char *sql, int nparams,
 	return NULL;
 }
 
+/* Runs a statement whose result is not needed. Returns 0 or -1. */
+static int
+store_command(struct store *s, const char *sql, int nparams,
+	      const char *const *params)
+{
+	PGresult *r = store_query(s, sql, nparams, params);
+
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+/* Runs a query whose answer is one whole number, which it returns (not
+ * negative), or -1 on error. */
+static int
+store_int(struct store *s, const char *sql, int nparams,
+	  const char *const *params)
+{
+	PGresult *r = store_query(s, sql, nparams, params);
+	int n;
+
+	if (r == NULL)
+		return -1;
+	n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
 static int
 store_check_schema(struct store *s)
 {
@@ -190,24 +219,22 @@ store_register(struct store *s, const char *name, const char *kind,
 	char wrap[32], rated[32];
 	const char *params[5] = { name, kind, p ? p->name : "unknown", wrap,
 				  rated };
-	PGresult *r;
+	struct store_device *d;
+	int id;
 
 	snprintf(wrap, sizeof(wrap), "%.0f", p ? profile_counter_wrap_wh(p) : 0);
 	snprintf(rated, sizeof(rated), "%g", p ? p->rated_kw : 0);
-	r = store_query(s,
-			"SELECT vento_register_device($1, $2, $3, $4::bigint, "
-			"$5::real)",
-			5, params);
-	struct store_device *d;
-
-	if (r == NULL)
+	id = store_int(s,
+		       "SELECT vento_register_device($1, $2, $3, $4::bigint, "
+		       "$5::real)",
+		       5, params);
+	if (id == -1)
 		return -1;
 	s->devices = xreallocarray(s->devices, (size_t)s->ndevices + 1,
 				   sizeof(*s->devices));
 	d = &s->devices[s->ndevices++];
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->id = (short)atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	d->id = (short)id;
 	qsort(s->devices, (size_t)s->ndevices, sizeof(*s->devices),
 	      store_device_cmp);
 	return 0;
@@ -229,16 +256,13 @@ store_register_states(struct store *s)
 				pr->name, code, st->name,
 				plugin_category_name(st->category),
 			};
-			PGresult *r;
 
 			snprintf(code, sizeof(code), "%" PRId64, st->code);
-			r = store_query(s,
+			if (store_command(s,
 					"SELECT vento_register_state($1, $2, "
 					"$3, $4)",
-					4, params);
-			if (r == NULL)
+					4, params) == -1)
 				return -1;
-			PQclear(r);
 		}
 	}
 	return 0;
@@ -251,7 +275,6 @@ store_set_projection(struct store *s)
 	const struct projection *p = &s->cfg->projection;
 	char kwh[32], shares[256];
 	const char *params[3] = { kwh, shares, p->time_zone };
-	PGresult *r;
 	int n;
 
 	snprintf(kwh, sizeof(kwh), "%.0f", p->annual_gwh * 1e6);
@@ -260,14 +283,10 @@ store_set_projection(struct store *s)
 		n += snprintf(shares + n, sizeof(shares) - (size_t)n, "%s%g",
 			      m ? "," : "", p->monthly_share[m]);
 	snprintf(shares + n, sizeof(shares) - (size_t)n, "}");
-	r = store_query(s,
+	return store_command(s,
 			"SELECT vento_set_projection($1::float8, $2::float8[], "
 			"$3)",
 			3, params);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
 }
 
 static int
@@ -354,20 +373,17 @@ store_ensure_partitions(struct store *s, int64_t lo_ms, int64_t hi_ms)
 	int64_t lo = lo_ms / STORE_DAY_MS, hi = hi_ms / STORE_DAY_MS;
 	char from[32], to[32];
 	const char *params[2] = { from, to };
-	PGresult *r;
 
 	if (s->part_hi != 0 && lo >= s->part_lo && hi <= s->part_hi)
 		return 0;
 	/* Create a day ahead, so that midnight never waits on DDL. */
 	snprintf(from, sizeof(from), "%" PRId64, lo * 86400);
 	snprintf(to, sizeof(to), "%" PRId64, (hi + 1) * 86400);
-	r = store_query(s,
+	if (store_command(s,
 			"SELECT vento_ensure_partitions(to_timestamp($1), "
 			"to_timestamp($2))",
-			2, params);
-	if (r == NULL)
+			2, params) == -1)
 		return -1;
-	PQclear(r);
 	if (s->part_hi == 0 || lo < s->part_lo)
 		s->part_lo = lo;
 	if (hi + 1 > s->part_hi)
@@ -417,17 +433,6 @@ store_format_row(struct store *s, const struct record *rec,
 		store_append(s, field, (size_t)n);
 	}
 	store_append(s, "\n", 1);
-	return 0;
-}
-
-static int
-store_exec(struct store *s, const char *sql)
-{
-	PGresult *r = store_query(s, sql, 0, NULL);
-
-	if (r == NULL)
-		return -1;
-	PQclear(r);
 	return 0;
 }
 
@@ -488,18 +493,13 @@ store_set_position(struct store *s, uint64_t seq)
 {
 	char acked[24];
 	const char *params[2] = { s->spool_id, acked };
-	PGresult *r;
 
 	snprintf(acked, sizeof(acked), "%" PRIu64, seq);
-	r = store_query(s,
+	return store_command(s,
 			"INSERT INTO spool_position (spool_id, acked) "
 			"VALUES ($1, $2) ON CONFLICT (spool_id) DO UPDATE "
 			"SET acked = excluded.acked, updated_at = now()",
 			2, params);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
 }
 
 long
@@ -529,12 +529,13 @@ store_write(struct store *s, const struct record *recs, int n, uint64_t seq)
 		for (int i = 0; i < recs[k].nrows; i++)
 			if (store_device_id(s, recs[k].rows[i].device) == -1)
 				return -1;
-	if (store_exec(s, "BEGIN") == -1)
+	if (store_command(s, "BEGIN", 0, NULL) == -1)
 		return -1;
 	for (int k = 0; k < n; k++)
 		if (recs[k].nrows > 0 && store_copy(s, &recs[k]) == -1)
 			goto rollback;
-	if (store_set_position(s, seq) == -1 || store_exec(s, "COMMIT") == -1)
+	if (store_set_position(s, seq) == -1 ||
+	    store_command(s, "COMMIT", 0, NULL) == -1)
 		goto rollback;
 	return rows;
 
@@ -561,19 +562,12 @@ store_drop_old(struct store *s, int retention_days)
 {
 	char days[16];
 	const char *params[1] = { days };
-	PGresult *r;
-	int n;
 
 	snprintf(days, sizeof(days), "%d", retention_days);
-	r = store_query(s,
-			"SELECT vento_drop_partitions(now() - make_interval("
-			"days => $1::int))",
-			1, params);
-	if (r == NULL)
-		return -1;
-	n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return n;
+	return store_int(s,
+			 "SELECT vento_drop_partitions(now() - make_interval("
+			 "days => $1::int))",
+			 1, params);
 }
 
 int
@@ -581,20 +575,13 @@ store_rollup(struct store *s, int64_t from_ms, int64_t to_ms)
 {
 	char from[32], to[32];
 	const char *params[2] = { from, to };
-	PGresult *r;
-	int n;
 
 	snprintf(from, sizeof(from), "%.3f", (double)from_ms / 1000);
 	snprintf(to, sizeof(to), "%.3f", (double)to_ms / 1000);
-	r = store_query(s,
-			"SELECT vento_rollup(to_timestamp($1::float8), "
-			"to_timestamp($2::float8))",
-			2, params);
-	if (r == NULL)
-		return -1;
-	n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return n;
+	return store_int(s,
+			 "SELECT vento_rollup(to_timestamp($1::float8), "
+			 "to_timestamp($2::float8))",
+			 2, params);
 }
 
 int
@@ -602,7 +589,6 @@ store_health(struct store *s, const struct health *h)
 {
 	char v[11][32];
 	const char *params[11];
-	PGresult *r;
 
 	snprintf(v[0], 32, "%lld", (long long)h->updated);
 	snprintf(v[1], 32, "%d", h->devices);
@@ -617,12 +603,8 @@ store_health(struct store *s, const struct health *h)
 	snprintf(v[10], 32, "%lld", h->rows);
 	for (int i = 0; i < 11; i++)
 		params[i] = v[i];
-	r = store_query(s,
+	return store_command(s,
 			"INSERT INTO collector_health VALUES (to_timestamp($1::"
 			"float8), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 			11, params);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
 }

@@ -219,6 +219,24 @@ vento_compare() {
 	echo "# served $SERVED, stored $STORED, missing $MISSING, extra $EXTRA, duplicates $DUPS, wrong $WRONG"
 }
 
+# check_clean LOG...: no sanitizer report in the logs of the programs.
+check_clean() {
+	if grep -q 'Sanitizer\|runtime error' "$@"; then
+		not_ok "no sanitizer reports"
+		grep -h -A20 'Sanitizer\|runtime error' "$@" | head -60 | sed 's/^/# /'
+	else
+		ok "no sanitizer reports"
+	fi
+}
+
+# check_stored_as_served: after vento_compare, nothing stored that was not
+# served, nothing twice, every value as served.
+check_stored_as_served() {
+	check_eq "nothing stored that was not served" 0 "$EXTRA"
+	check_eq "nothing stored twice" 0 "$DUPS"
+	check_eq "every value as served" 0 "$WRONG"
+}
+
 # vento_health KEY: a value from ventod's health file.
 vento_health() {
 	sed -n "s/^$1=//p" "$WORK/state/health" 2>/dev/null

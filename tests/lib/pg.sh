@@ -31,10 +31,7 @@ pg_start() {
 		cat "$dir/initdb.log" >&2
 		return 1
 	}
-	# fsync off: the tests stop PostgreSQL, never the machine.
-	pg_as_owner "$bin/pg_ctl" -D "$dir/pgdata" -l "$dir/postgresql.log" -w \
-		-o "-k $dir -c listen_addresses='' -p 5432 -c fsync=off -c timezone=UTC ${PG_EXTRA:-}" \
-		start >/dev/null || {
+	pg_resume "$dir" || {
 		cat "$dir/postgresql.log" >&2
 		return 1
 	}
@@ -50,7 +47,9 @@ pg_stop() {
 		>/dev/null 2>&1 || true
 }
 
-# pg_resume DIR: starts the existing cluster again after pg_stop.
+# pg_resume DIR: starts the cluster in DIR (again, after pg_stop). On its
+# socket only; fsync off, since the tests stop PostgreSQL, never the
+# machine. PG_EXTRA adds server options.
 pg_resume() {
 	local dir=$1
 	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$dir/pgdata" -l "$dir/postgresql.log" -w \

@@ -20,13 +20,14 @@ check "the batches wait in the spool" test "$(vento_health spool_backlog)" -gt 0
 vento_stop "$ventod"
 check_eq "ventod exits 0" 0 "$?"
 
-# A schema newer than this ventod.
+# A schema newer than this ventod, which knows the newest file of schema/.
+latest=$(ls "$VENTO_ROOT"/schema/[0-9][0-9][0-9]_*.sql | tail -n 1 | sed 's|.*/0*\([0-9]*\)_.*|\1|')
 vento_psql -c "INSERT INTO vento_migration (version, name) VALUES (99, '099_future.sql')"
 vento_start_ventod ventod2
 ventod=$VENTOD
 sleep 3
 check "a newer schema is named as the cause" \
-	grep -q 'the database schema is version 99, newer than this ventod (8): upgrade vento' "$WORK/ventod2.log"
+	grep -q "the database schema is version 99, newer than this ventod ($latest): upgrade vento" "$WORK/ventod2.log"
 vento_stop "$ventod"
 "$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >"$WORK/migrate.txt" 2>&1
 check "ventoctl migrate refuses a newer database" grep -q 'version 99, newer than the newest file here' "$WORK/migrate.txt"
@@ -50,5 +51,5 @@ check "the log says where it went" grep -q 'refused (.*refuse_one_tick.*); set a
 check_eq "the refused tick is not stored" 0 "$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time = to_timestamp($bad)")"
 check "batches after it are stored" test "$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time > to_timestamp($bad + 1)")" -gt 0
 check "the backlog from before is stored" test "$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time < to_timestamp($bad - 6)")" -gt 0
-check "no sanitizer reports" sh -c "! grep -q 'Sanitizer\|runtime error' '$WORK'/ventod*.log"
+check_clean "$WORK"/ventod*.log
 tap_done
