@@ -98,6 +98,9 @@ $(BUILD)/ventosim: $(VENTOSIM_OBJS)
 $(BUILD)/spoolgen: $(SPOOLGEN_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+$(BUILD)/readcost: $(BUILD)/tests/bench/readcost.o
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
 # A unit test includes the module it tests (to reach its statics) and links
 # the rest of the collector's common modules.
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h
@@ -120,7 +123,7 @@ demo: deps
 	@bash tests/lib/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/spoolgen
+	@$(MAKE) --no-print-directory all $(BUILD)/spoolgen $(BUILD)/readcost
 	@bash tests/bench/run
 
 install: all

@@ -1,15 +1,30 @@
 /* link.c - a device's Modbus TCP connection: connecting, reading, sorting
  * errors and backing off. It only ever reads: no write function of
- * libmodbus is called anywhere in vento. */
+ * libmodbus is called anywhere in vento.
+ *
+ * libmodbus 3.1.6 waits for a reply with select(2), whose fd_set holds only
+ * descriptors below FD_SETSIZE (1024); glibc aborts on a larger one. A farm
+ * of thousands of devices needs more sockets than that, so a link connects
+ * the socket itself (with poll) and, when the socket's number is high,
+ * lends libmodbus a duplicate below FD_SETSIZE for the length of one
+ * request. Sockets from LINK_KEEP_BELOW up are moved above FD_SETSIZE, so
+ * that the numbers between stay free to lend. */
 #include <errno.h>
+#include <fcntl.h>
 #include <modbus.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "link.h"
 #include "sample.h"
@@ -18,9 +33,25 @@
 #define LINK_BACKOFF_MIN 1.0  /* seconds before the first reconnect */
 #define LINK_BACKOFF_MAX 30.0 /* the cap, so a device back is seen soon */
 
+#define LINK_KEEP_BELOW (FD_SETSIZE / 2)
+/* Requests on lent descriptors at once: the numbers from LINK_KEEP_BELOW
+ * to FD_SETSIZE, less a margin for the daemon's other descriptors (the
+ * database, the spool, the state files). */
+#define LINK_LEND_SLOTS (FD_SETSIZE - LINK_KEEP_BELOW - 128)
+
+static sem_t link_lend_slots;
+static pthread_once_t link_lend_once = PTHREAD_ONCE_INIT;
+
+static void
+link_lend_init(void)
+{
+	sem_init(&link_lend_slots, 0, LINK_LEND_SLOTS);
+}
+
 struct link {
 	const struct device *device;
 	modbus_t *ctx;
+	int fd; /* the connection's socket, when ctx is open */
 	double timeout;
 	double backoff;	     /* the current backoff, seconds */
 	double retry_at;     /* monotonic seconds before which we wait */
@@ -46,6 +77,7 @@ link_open(const struct device *d, double timeout)
 	l->timeout = timeout;
 	l->backoff = LINK_BACKOFF_MIN;
 	l->rand_state = (unsigned)d->port * 2654435761u + (unsigned)d->unit;
+	pthread_once(&link_lend_once, link_lend_init);
 	return l;
 }
 
@@ -81,6 +113,63 @@ link_schedule_retry(struct link *l)
 		l->backoff = LINK_BACKOFF_MAX;
 }
 
+/* Connects a non-blocking socket to one address within the timeout (ms).
+ * Returns the socket, or -1 with errno set. */
+static int
+link_connect_addr(const struct addrinfo *ai, int timeout_ms)
+{
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, err = 0, r;
+
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS)
+		goto fail;
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	do
+		r = poll(&pfd, 1, timeout_ms);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		errno = ETIMEDOUT;
+	if (r <= 0)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		goto fail;
+	if (err == 0)
+		return fd;
+	errno = err;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* Connects to the device's first address that answers. */
+static int
+link_connect_socket(const struct link *l)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	char port[16];
+	int fd = -1, r;
+
+	snprintf(port, sizeof(port), "%d", l->device->port);
+	r = getaddrinfo(l->device->host, port, &hints, &res);
+	if (r != 0) {
+		errno = r == EAI_SYSTEM ? errno : EHOSTUNREACH;
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
+		fd = link_connect_addr(ai, (int)(l->timeout * 1000));
+	freeaddrinfo(res);
+	return fd;
+}
+
 static int
 link_connect(struct link *l)
 {
@@ -89,38 +178,43 @@ link_connect(struct link *l)
 	uint32_t usec = (uint32_t)((l->timeout - sec) * 1e6);
 	int fd, on = 1, idle = 10, intvl = 5, cnt = 3;
 
-	snprintf(port, sizeof(port), "%d", l->device->port);
-	l->ctx = modbus_new_tcp_pi(l->device->host, port);
-	if (l->ctx == NULL)
+	fd = link_connect_socket(l);
+	if (fd == -1)
 		return -1;
-	/* Timeouts before connecting: libmodbus uses the response timeout
-	 * for the connect too. Recovery stays off: we decide what a failure
-	 * means, and libmodbus' own recovery sleeps and flushes. */
-	modbus_set_response_timeout(l->ctx, sec, usec);
-	modbus_set_byte_timeout(l->ctx, sec, usec);
-	modbus_set_error_recovery(l->ctx, MODBUS_ERROR_RECOVERY_NONE);
-	if (modbus_set_slave(l->ctx, l->device->unit) == -1 ||
-	    modbus_connect(l->ctx) == -1) {
-		int e = errno;
+	if (fd >= LINK_KEEP_BELOW) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
 
-		modbus_free(l->ctx);
-		l->ctx = NULL;
-		errno = e;
-		return -1;
+		if (high != -1) {
+			close(fd);
+			fd = high;
+		}
 	}
 	/* Keepalive finds a peer that vanished without a FIN on links that
 	 * are idle between slow polls. */
-	fd = modbus_get_socket(l->ctx);
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	snprintf(port, sizeof(port), "%d", l->device->port);
+	l->ctx = modbus_new_tcp_pi(l->device->host, port);
+	if (l->ctx == NULL) {
+		close(fd);
+		return -1;
+	}
+	/* Recovery stays off: we decide what a failure means, and
+	 * libmodbus' own recovery sleeps and flushes. */
+	modbus_set_response_timeout(l->ctx, sec, usec);
+	modbus_set_byte_timeout(l->ctx, sec, usec);
+	modbus_set_error_recovery(l->ctx, MODBUS_ERROR_RECOVERY_NONE);
+	modbus_set_slave(l->ctx, l->device->unit);
+	modbus_set_socket(l->ctx, fd);
+	l->fd = fd;
 	return 0;
 }
 
 static int
-link_do_read(struct link *l, const struct plan_block *b, uint16_t *regs)
+link_do_read_on(struct link *l, const struct plan_block *b, uint16_t *regs)
 {
 	uint8_t bits[PLAN_MAX_BITS];
 	int n;
@@ -148,6 +242,35 @@ link_do_read(struct link *l, const struct plan_block *b, uint16_t *regs)
 		return -1;
 	}
 	return n == -1 ? -1 : 0;
+}
+
+/* Reads on the socket itself when libmodbus can select() it, else on a
+ * duplicate below FD_SETSIZE held for this request only. */
+static int
+link_do_read(struct link *l, const struct plan_block *b, uint16_t *regs)
+{
+	int lent, r, e;
+
+	if (l->fd < FD_SETSIZE)
+		return link_do_read_on(l, b, regs);
+	while (sem_wait(&link_lend_slots) == -1 && errno == EINTR)
+		;
+	lent = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
+	if (lent == -1 || lent >= FD_SETSIZE) {
+		if (lent != -1)
+			close(lent);
+		sem_post(&link_lend_slots);
+		errno = EMFILE;
+		return -1;
+	}
+	modbus_set_socket(l->ctx, lent);
+	r = link_do_read_on(l, b, regs);
+	e = errno;
+	modbus_set_socket(l->ctx, l->fd);
+	close(lent);
+	sem_post(&link_lend_slots);
+	errno = e;
+	return r;
 }
 
 int

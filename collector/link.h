@@ -10,13 +10,9 @@
 
 struct link;
 
-/*
- * libmodbus 3.1.6 waits for replies with select(2), which cannot watch a
- * socket numbered 1024 or above (glibc aborts the process). One ventod can
- * therefore hold about this many device connections open; ventod refuses
- * a configuration with more devices rather than crash at the 1021st.
- */
-#define LINK_MAX_DEVICES 1000
+/* Descriptors a ventod needs besides one socket per device: the
+ * database, the spool, the state files, and those lent to libmodbus. */
+#define LINK_SPARE_FDS 1024
 
 /* Prepares a link to d; it connects on the first read. timeout is the reply
  * timeout in seconds. Returns the link; free with link_close. */

@@ -18,9 +18,6 @@
 #include "poller.h"
 #include "xmalloc.h"
 
-/* Longest sleep between looks at the stop flag. */
-#define POLLER_SLICE_MS 200
-
 struct poller {
 	pthread_t thread;
 	const struct config *cfg;
@@ -29,7 +26,11 @@ struct poller {
 	struct queue *queue;
 	struct link *link;
 	int index;
-	atomic_int stop;
+	/* The stop flag, and the condition a poller sleeps on, so that a
+	 * stop wakes it at once and a tick costs one wake-up. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
 	atomic_llong ticks, failed, missed, last_ok_ms;
 	atomic_uint late[POLLER_LATE_BUCKETS];
 	struct log_limit complain;
@@ -185,25 +186,24 @@ poller_add_lateness(struct poller *p, unsigned long long *hist)
 						memory_order_relaxed);
 }
 
-/* Sleeps until the monotonic deadline (ns), waking now and then to look
- * at the stop flag. Returns 1 when asked to stop. */
+/* Sleeps until the monotonic deadline (ns) or a stop request, whichever
+ * comes first. Returns 1 when asked to stop. */
 static int
 poller_sleep_until(struct poller *p, int64_t deadline)
 {
-	for (;;) {
-		int64_t left = deadline - poller_clock_ns(CLOCK_MONOTONIC);
-		struct timespec ts;
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline / 1000000000),
+		.tv_nsec = (long)(deadline % 1000000000),
+	};
+	int stop;
 
-		if (atomic_load(&p->stop))
-			return 1;
-		if (left <= 0)
-			return 0;
-		if (left > POLLER_SLICE_MS * 1000000LL)
-			left = POLLER_SLICE_MS * 1000000LL;
-		ts.tv_sec = (time_t)(left / 1000000000);
-		ts.tv_nsec = (long)(left % 1000000000);
-		nanosleep(&ts, NULL);
-	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop &&
+	       pthread_cond_timedwait(&p->wake, &p->lock, &ts) != ETIMEDOUT)
+		;
+	stop = p->stop;
+	pthread_mutex_unlock(&p->lock);
+	return stop;
 }
 
 /*
@@ -267,11 +267,21 @@ poller_run(void *arg)
 	return NULL;
 }
 
+static void
+poller_free(struct poller *p)
+{
+	link_close(p->link);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
 struct poller *
 poller_start(const struct config *c, int device, const struct plan *pl,
 	     struct queue *q)
 {
 	struct poller *p = xcalloc(1, sizeof(*p));
+	pthread_condattr_t cattr;
 	pthread_attr_t attr;
 	int e;
 
@@ -282,14 +292,18 @@ poller_start(const struct config *c, int device, const struct plan *pl,
 	p->queue = q;
 	p->link = link_open(p->dev, c->timeout);
 	p->complain.interval = 60;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_init(&cattr);
+	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->wake, &cattr);
+	pthread_condattr_destroy(&cattr);
 	pthread_attr_init(&attr);
 	/* Thousands of pollers must fit: a poller needs little stack. */
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	e = pthread_create(&p->thread, &attr, poller_run, p);
 	pthread_attr_destroy(&attr);
 	if (e != 0) {
-		link_close(p->link);
-		free(p);
+		poller_free(p);
 		errno = e;
 		return NULL;
 	}
@@ -299,7 +313,10 @@ poller_start(const struct config *c, int device, const struct plan *pl,
 void
 poller_request_stop(struct poller *p)
 {
-	atomic_store(&p->stop, 1);
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -307,10 +324,9 @@ poller_stop(struct poller *p)
 {
 	if (p == NULL)
 		return;
-	atomic_store(&p->stop, 1);
+	poller_request_stop(p);
 	pthread_join(p->thread, NULL);
-	link_close(p->link);
-	free(p);
+	poller_free(p);
 }
 
 void

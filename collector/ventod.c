@@ -272,6 +272,31 @@ ventod_progressing(struct ventod *v, struct ventod_watchdog *wd)
 	       now - ws.progress_ms <= 5000;
 }
 
+/* A socket per device: takes all the descriptors the limits allow, and
+ * refuses a farm that cannot fit in them. */
+static int
+ventod_raise_fd_limit(const char *conf, int ndevices)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)ndevices + LINK_SPARE_FDS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		fprintf(stderr,
+			"%s: %d devices need %llu descriptors, and the limit "
+			"is %llu: raise LimitNOFILE (or ulimit -n)\n",
+			conf, ndevices, (unsigned long long)need,
+			(unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * SIGHUP: reads the configuration again and, if it is valid and its
  * plugins load, stops everything, swaps it in and starts again. A new
@@ -287,8 +312,9 @@ ventod_reload(struct ventod *v, const char *conf)
 	log_info("SIGHUP: reloading %s", conf);
 	memset(&next, 0, sizeof(next));
 	next.cfg = cfg_load(conf);
-	if (next.cfg == NULL || ventod_load_plugins(&next) == -1 ||
-	    next.cfg->ndevices > LINK_MAX_DEVICES) {
+	if (next.cfg == NULL ||
+	    ventod_raise_fd_limit(conf, next.cfg->ndevices) == -1 ||
+	    ventod_load_plugins(&next) == -1) {
 		log_err("reload: %s is not valid (errors above); still "
 			"running the previous configuration",
 			conf);
@@ -354,13 +380,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: configuration not valid\n", conf);
 		return 1;
 	}
-	if (v.cfg->ndevices > LINK_MAX_DEVICES) {
-		fprintf(stderr,
-			"%s: %d devices, more than the %d one ventod can poll: "
-			"libmodbus waits with select(2), which cannot watch "
-			"socket numbers above 1023; split the farm across two "
-			"ventod instances\n",
-			conf, v.cfg->ndevices, LINK_MAX_DEVICES);
+	if (ventod_raise_fd_limit(conf, v.cfg->ndevices) == -1) {
 		cfg_free(v.cfg);
 		return 1;
 	}
@@ -378,15 +398,6 @@ main(int argc, char **argv)
 		ventod_unload_plugins(&v);
 		cfg_free(v.cfg);
 		return 0;
-	}
-	{
-		/* A socket per device: take all the descriptors we may. */
-		struct rlimit rl;
-
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			setrlimit(RLIMIT_NOFILE, &rl);
-		}
 	}
 	if (notify_open() == -1)
 		log_warn("NOTIFY_SOCKET unusable: %s", strerror(errno));
