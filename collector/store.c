@@ -1,6 +1,7 @@
 /* store.c - writes samples to PostgreSQL with COPY, one transaction per
  * batch, and keeps the devices table in step with the configuration. The
  * only libpq user in ventod; only the writer thread calls it. */
+#include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "copybin.h"
 #include "plugin.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -29,8 +31,11 @@ struct store {
 	int64_t part_lo, part_hi; /* days (UTC) that have partitions */
 	char error[512];
 	int error_is_data;
-	char *buf; /* COPY data of one record */
-	size_t len, cap;
+	/* raw_sample's columns and their types, read at connect */
+	char (*colnames)[PROFILE_NAME_MAX];
+	enum copybin_type *coltypes;
+	int ncols;
+	struct copybin copy; /* COPY data of one record */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -72,7 +77,9 @@ store_close(struct store *s)
 		return;
 	store_disconnect(s);
 	free(s->devices);
-	free(s->buf);
+	free(s->colnames);
+	free(s->coltypes);
+	free(s->copy.buf);
 	free(s);
 }
 
@@ -338,6 +345,42 @@ store_read_position(struct store *s, uint64_t *acked)
 	return 0;
 }
 
+/* Reads raw_sample's columns and their types, for the binary COPY. */
+static int
+store_load_columns(struct store *s)
+{
+	PGresult *r = store_query(
+		s,
+		"SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+		"WHERE attrelid = 'raw_sample'::regclass AND attnum > 0 "
+		"AND NOT attisdropped",
+		0, NULL);
+
+	if (r == NULL)
+		return -1;
+	s->ncols = PQntuples(r);
+	s->colnames = xreallocarray(s->colnames, (size_t)s->ncols,
+				    sizeof(*s->colnames));
+	s->coltypes = xreallocarray(s->coltypes, (size_t)s->ncols,
+				    sizeof(*s->coltypes));
+	for (int i = 0; i < s->ncols; i++) {
+		snprintf(s->colnames[i], sizeof(s->colnames[i]), "%s",
+			 PQgetvalue(r, i, 0));
+		s->coltypes[i] = copybin_type_named(PQgetvalue(r, i, 1));
+	}
+	PQclear(r);
+	return 0;
+}
+
+static enum copybin_type
+store_column_type(const struct store *s, const char *name)
+{
+	for (int i = 0; i < s->ncols; i++)
+		if (strcmp(s->colnames[i], name) == 0)
+			return s->coltypes[i];
+	return COPYBIN_UNSUPPORTED;
+}
+
 int
 store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 {
@@ -357,7 +400,8 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 		return -1;
 	}
 	snprintf(s->spool_id, sizeof(s->spool_id), "%016" PRIx64, spool_id);
-	if (store_check_schema(s) == -1 || store_register_devices(s) == -1 ||
+	if (store_check_schema(s) == -1 || store_load_columns(s) == -1 ||
+	    store_register_devices(s) == -1 ||
 	    store_register_states(s) == -1 || store_set_projection(s) == -1 ||
 	    store_read_position(s, acked) == -1) {
 		store_disconnect(s);
@@ -391,63 +435,98 @@ store_ensure_partitions(struct store *s, int64_t lo_ms, int64_t hi_ms)
 	return 0;
 }
 
-static void
-store_append(struct store *s, const char *text, size_t n)
-{
-	if (s->len + n > s->cap) {
-		s->cap = (s->len + n) * 2;
-		s->buf = xreallocarray(s->buf, s->cap, 1);
-	}
-	memcpy(s->buf + s->len, text, n);
-	s->len += n;
-}
-
-/* Formats one row of a record as a COPY text line. */
+/* Adds one row of a record to the COPY data; types are its columns', then
+ * device_id's and quality's. A value its column cannot take is the data's
+ * fault, as PostgreSQL would say of it as text. */
 static int
-store_format_row(struct store *s, const struct record *rec,
-		 const struct record_row *row)
+store_copy_row(struct store *s, const struct record *rec,
+	       const struct record_row *row, const enum copybin_type *types)
 {
-	char field[64];
-	struct tm tm;
-	time_t secs = (time_t)(row->tick_ms / 1000);
-	int id = store_device_id(s, row->device), n;
+	int id = store_device_id(s, row->device);
 
 	if (id == -1)
 		return -1;
-	gmtime_r(&secs, &tm);
-	n = (int)strftime(field, sizeof(field), "%Y-%m-%d %H:%M:%S", &tm);
-	n += snprintf(field + n, sizeof(field) - (size_t)n, ".%03d+00\t%d\t%d",
-		      (int)(row->tick_ms % 1000), id, row->quality);
-	store_append(s, field, (size_t)n);
+	copybin_row(&s->copy, 3 + rec->ncolumns);
+	copybin_time(&s->copy, row->tick_ms);
+	copybin_int(&s->copy, types[rec->ncolumns], id);
+	copybin_int(&s->copy, types[rec->ncolumns + 1], row->quality);
 	for (int col = 0; col < rec->ncolumns; col++) {
 		const struct record_value *v = &row->values[col];
+		int r = 0;
 
 		if (v->tag == RECORD_NULL)
-			n = snprintf(field, sizeof(field), "\t\\N");
+			copybin_null(&s->copy);
 		else if (v->tag == RECORD_INT)
-			n = snprintf(field, sizeof(field), "\t%" PRId64, v->iv);
+			r = copybin_int(&s->copy, types[col], v->iv);
 		else
-			/* 17 digits carry a double exactly; PostgreSQL then
-			 * rounds to the column's type. */
-			n = snprintf(field, sizeof(field), "\t%.17g", v->fv);
-		store_append(s, field, (size_t)n);
+			r = copybin_float(&s->copy, types[col], v->fv);
+		if (r == -1) {
+			char num[32];
+
+			if (v->tag == RECORD_INT)
+				snprintf(num, sizeof(num), "%" PRId64, v->iv);
+			else
+				snprintf(num, sizeof(num), "%.17g", v->fv);
+			store_set_error(s, "%s at %" PRId64 " ms, column \"%s\": "
+					"%s %s",
+					row->device, row->tick_ms,
+					rec->columns[col], num,
+					errno == EDOM ? "is not a whole number"
+						      : "is out of range");
+			s->error_is_data = 1;
+			return -1;
+		}
 	}
-	store_append(s, "\n", 1);
 	return 0;
 }
 
-/* COPYs one record inside the open transaction. */
+/* The types of a record's columns, then of device_id and quality. A
+ * column missing is the data's fault. */
+static int
+store_copy_types(struct store *s, const struct record *rec,
+		 enum copybin_type *types)
+{
+	for (int col = 0; col < rec->ncolumns + 2; col++) {
+		const char *name = col < rec->ncolumns ? rec->columns[col]
+			: col == rec->ncolumns ? "device_id" : "quality";
+
+		types[col] = store_column_type(s, name);
+		if (types[col] == COPYBIN_UNSUPPORTED) {
+			store_set_error(s, "raw_sample has no column \"%s\" of a "
+					"type ventod writes", name);
+			s->error_is_data = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* COPYs one record inside the open transaction. A column unknown to the
+ * types read at connect sends us to read them again first: a migration
+ * may have added it since. */
 static int
 store_copy(struct store *s, const struct record *rec)
 {
+	enum copybin_type *types;
 	char *sql;
-	size_t n = 64;
+	size_t n = 80;
 	PGresult *r;
 
-	s->len = 0;
+	types = xcalloc((size_t)rec->ncolumns + 2, sizeof(*types));
+	if (store_copy_types(s, rec, types) == -1 &&
+	    (store_load_columns(s) == -1 ||
+	     store_copy_types(s, rec, types) == -1)) {
+		free(types);
+		return -1;
+	}
+	copybin_begin(&s->copy);
 	for (int i = 0; i < rec->nrows; i++)
-		if (store_format_row(s, rec, &rec->rows[i]) == -1)
+		if (store_copy_row(s, rec, &rec->rows[i], types) == -1) {
+			free(types);
 			return -1;
+		}
+	copybin_end(&s->copy);
+	free(types);
 	for (int col = 0; col < rec->ncolumns; col++)
 		n += strlen(rec->columns[col]) + 4;
 	sql = xmalloc(n);
@@ -458,7 +537,7 @@ store_copy(struct store *s, const struct record *rec)
 		strcat(sql, rec->columns[col]);
 		strcat(sql, "\"");
 	}
-	strcat(sql, ") FROM STDIN");
+	strcat(sql, ") FROM STDIN WITH (FORMAT binary)");
 	r = PQexec(s->conn, sql);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -468,7 +547,8 @@ store_copy(struct store *s, const struct record *rec)
 		return -1;
 	}
 	PQclear(r);
-	if (PQputCopyData(s->conn, s->buf, (int)s->len) != 1 ||
+	if (PQputCopyData(s->conn, (const char *)s->copy.buf,
+			  (int)s->copy.len) != 1 ||
 	    PQputCopyEnd(s->conn, NULL) != 1) {
 		store_set_error(s, "%s", PQerrorMessage(s->conn));
 		s->error_is_data = 0;

@@ -4,7 +4,9 @@
  * (a send, then a select and a recv for each of the reply's three parts),
  * and with the least a blocking client can do (one send, one recv). It
  * prints the thread's CPU per read for each:
- * `readcost HOST PORT COUNT`. It only reads. */
+ * `readcost HOST PORT COUNT [PAUSE_US]`. With a pause between reads, the
+ * thread sleeps before each, as a poller does between ticks, and the cost
+ * includes waking up. It only reads. */
 #include <errno.h>
 #include <modbus.h>
 #include <netdb.h>
@@ -18,6 +20,18 @@
 #include <unistd.h>
 
 #define READCOST_REGS 40
+
+static long readcost_pause_us;
+
+static void
+readcost_pause(void)
+{
+	struct timespec ts = { .tv_sec = readcost_pause_us / 1000000,
+			       .tv_nsec = readcost_pause_us % 1000000 * 1000 };
+
+	if (readcost_pause_us > 0)
+		nanosleep(&ts, NULL);
+}
 
 static double
 readcost_cpu_us(void)
@@ -42,7 +56,7 @@ readcost_libmodbus(const char *host, const char *port, long count, double *us)
 	}
 	modbus_set_slave(ctx, 1);
 	t0 = readcost_cpu_us();
-	for (long i = 0; i < count; i++)
+	for (long i = 0; i < count; i++, readcost_pause())
 		if (modbus_read_input_registers(ctx, 0, READCOST_REGS, regs) !=
 		    READCOST_REGS) {
 			fprintf(stderr, "readcost: read: %s\n", modbus_strerror(errno));
@@ -74,7 +88,7 @@ readcost_raw(const char *host, const char *port, long count, double *us)
 	freeaddrinfo(ai);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	t0 = readcost_cpu_us();
-	for (long i = 0; i < count; i++) {
+	for (long i = 0; i < count; i++, readcost_pause()) {
 		size_t got = 0;
 
 		req[0] = (unsigned char)(i >> 8);
@@ -87,6 +101,11 @@ readcost_raw(const char *host, const char *port, long count, double *us)
 			if (n <= 0)
 				goto out;
 			got += (size_t)n;
+			if (got >= 8 && (rsp[7] & 0x80)) {
+				fprintf(stderr, "readcost: exception %d\n",
+					got > 8 ? rsp[8] : 0);
+				goto out;
+			}
 		}
 		if (rsp[0] != req[0] || rsp[1] != req[1] || rsp[7] != 4) {
 			fprintf(stderr, "readcost: unexpected reply\n");
@@ -105,10 +124,12 @@ main(int argc, char **argv)
 	double lib, raw;
 	long count;
 
-	if (argc != 4 || (count = atol(argv[3])) <= 0) {
-		fprintf(stderr, "usage: readcost HOST PORT COUNT\n");
+	if (argc < 4 || argc > 5 || (count = atol(argv[3])) <= 0) {
+		fprintf(stderr, "usage: readcost HOST PORT COUNT [PAUSE_US]\n");
 		return 2;
 	}
+	if (argc == 5)
+		readcost_pause_us = atol(argv[4]);
 	if (readcost_libmodbus(argv[1], argv[2], count, &lib) == -1 ||
 	    readcost_raw(argv[1], argv[2], count, &raw) == -1)
 		return 1;

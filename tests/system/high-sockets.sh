@@ -17,6 +17,12 @@ vento_write_conf "$WORK/vento.conf" $N "$base"
 pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 "$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
 
+# Too few descriptors allowed: refused at start, with the reason.
+out=$( (ulimit -n 1030 && "$BIN/ventod" -n -c "$WORK/vento.conf") 2>&1)
+check "with a limit of 1030 descriptors, 20 devices are refused" test $? -ne 0
+check "the refusal names the limit to raise ($out)" \
+	grep -q "20 devices need 1044 descriptors, and the limit is 1030: raise LimitNOFILE" <<<"$out"
+
 printf 'T05 dead\nT07 disconnect:4\n' >"$WORK/faults"
 vento_start_sim 11 --faults "$WORK/faults"
 sim=$SIM
