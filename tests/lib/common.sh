@@ -108,36 +108,56 @@ vento_write_conf() {
 	} >"$file"
 }
 
-# vento_free_base N: a base port with N free ports after it. Bases are
+# vento_free_base N: a base port with N free ports after it. Ports are
 # below Linux's ephemeral range (32768 up), where client sockets could take
-# them, and each is claimed with a lock directory while this test runs, so
-# that scenarios running side by side never pick the same ports.
+# them, in blocks of 100; every block the range touches is claimed with a
+# lock directory while this test runs, so that scenarios running side by
+# side never share a port.
 vento_free_base() {
-	local n=$1 base i busy lock
+	local n=$1 base i busy blocks first claimed
+	blocks=$(((n + 1 + 99) / 100))
 	for _ in $(seq 1 50); do
-		base=$((20000 + (RANDOM % 120) * 100))
-		lock=${TMPDIR:-/tmp}/vento-ports.$base
-		if ! mkdir "$lock" 2>/dev/null; then
-			# A claim whose test is gone may be taken over.
-			kill -0 "$(cat "$lock/pid" 2>/dev/null)" 2>/dev/null && continue
-			rm -rf "$lock"
-			mkdir "$lock" 2>/dev/null || continue
-		fi
-		echo $$ >"$lock/pid"
+		first=$((200 + RANDOM % (127 - blocks)))
+		claimed=""
 		busy=0
-		for i in $(seq 1 "$n"); do
-			if (echo >/dev/tcp/127.0.0.1/$((base + i))) 2>/dev/null; then
+		for ((i = first; i < first + blocks; i++)); do
+			if vento_claim_block "$i"; then
+				claimed="$claimed $i"
+			else
 				busy=1
 				break
 			fi
 		done
+		base=$((first * 100))
+		if [ "$busy" -eq 0 ]; then
+			for i in $(seq 1 "$n"); do
+				if (echo >/dev/tcp/127.0.0.1/$((base + i))) 2>/dev/null; then
+					busy=1
+					break
+				fi
+			done
+		fi
 		if [ "$busy" -eq 0 ]; then
 			echo "$base"
 			return 0
 		fi
-		rm -rf "$lock"
+		for i in $claimed; do
+			rm -rf "${TMPDIR:-/tmp}/vento-ports.$((i * 100))"
+		done
 	done
 	return 1
+}
+
+# vento_claim_block B: claims ports B*100 .. B*100+99 for this test; a
+# claim whose test is gone may be taken over.
+vento_claim_block() {
+	local lock=${TMPDIR:-/tmp}/vento-ports.$(($1 * 100))
+	if ! mkdir "$lock" 2>/dev/null; then
+		kill -0 "$(cat "$lock/pid" 2>/dev/null)" 2>/dev/null && return 1
+		rm -rf "$lock"
+		mkdir "$lock" 2>/dev/null || return 1
+	fi
+	echo $$ >"$lock/pid"
 }
 
 # psql with the settings scripts want: no psqlrc, stop on error, bare output.
