@@ -10,7 +10,7 @@
 #include "record.h"
 
 /* The schema version this binary writes; schema/NNN_*.sql up to it. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 10
 
 struct store;
 

@@ -1,8 +1,8 @@
 -- gen-live.sql - a farm as it would be now: the current local year
 -- (America/Bahia) of 10-minute statistics up to the last whole period,
 -- with stat_day rolled up; the last day of collector_health, a row a
--- minute; and the last minutes of raw 1 Hz samples. For the Grafana
--- scenario, whose dashboards look at "now".
+-- minute; and the last minutes of raw 1 Hz samples, counted by minute.
+-- For the Grafana scenario, whose dashboards look at "now".
 --
 -- psql variables (all optional):
 --   turbines     how many turbines, T01.. (40)
@@ -150,4 +150,6 @@ FROM (
     ) r
     JOIN curve c ON c.k = least(round(r.w * 100), 4000)::int
 ) s;
+-- Counted by minute and quality, as ventod's rollup counts them.
+SELECT vento_rollup_minutes(min(time), max(time) + interval '1 second') FROM raw_sample;
 ANALYZE raw_sample;

@@ -5,8 +5,9 @@
 # 300 kWh (missing data is not missing production); a 32-bit counter's wrap
 # and a controller's reset are counted right and flagged; a counter that
 # disagrees with the power integral is flagged; late data recomputes its
-# period; a fault's time counts as unavailable with its lost energy; the
-# vector mean of directions across north is north.
+# period and recounts its minutes (raw samples by minute and quality); a
+# fault's time counts as unavailable with its lost energy; the vector mean
+# of directions across north is north.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
@@ -63,6 +64,10 @@ check_eq "directions 350 and 10 degrees average to north" "0.0" \
 check_eq "power statistics: mean, min, max, std" "1800|1800|1800|0" \
 	"$(q "SELECT wtur_w_mean || '|' || wtur_w_min || '|' || wtur_w_max || '|' || wtur_w_std FROM stat_10min WHERE device_id = 1 AND period = '2026-03-01 00:00+00'")"
 check_eq "T6's third period is not there before its data" "" "$(e T6 20)"
+minutes() { q "SELECT string_agg(quality || ':' || samples, ' ' ORDER BY quality) FROM raw_minute WHERE minute = '2026-03-01 00:$1:00+00'"; }
+check_eq "raw samples counted by minute: 10,000 in 30 minutes" "10000|30" \
+	"$(q "SELECT sum(samples) || '|' || count(DISTINCT minute) FROM raw_minute")"
+check_eq "in T1's gap, five turbines' samples a minute" "0:300" "$(minutes 14)"
 
 # The late data arrives (from a spool, say) and the rollup runs again.
 vento_psql >/dev/null <<'SQL'
@@ -73,6 +78,19 @@ WHERE d.name = 'T6' AND s >= 1200;
 SELECT vento_rollup('2026-03-01 00:20+00', '2026-03-01 00:30+00');
 SQL
 check_eq "late data: T6's third period computed when it arrives" "300.000|-" "$(e T6 20)"
+check_eq "and its minutes counted again" "0:360" "$(minutes 25)"
+
+# T1's gap as ventod stores it: a row a second of quality 3 (timeout),
+# arriving late. Counted as such; the statistics stay as they were.
+vento_psql >/dev/null <<'SQL'
+INSERT INTO raw_sample (time, device_id, quality)
+SELECT t, device, 3 FROM plan p JOIN device d ON d.id = p.device
+WHERE d.name = 'T1' AND s BETWEEN 800 AND 999;
+SELECT vento_rollup('2026-03-01 00:10+00', '2026-03-01 00:20+00');
+SQL
+check_eq "T1's timeouts counted by minute" "0:300 3:60" "$(minutes 14)"
+check_eq "the minutes at the edges of the gap too" "0:320 3:40;0:320 3:40" "$(minutes 13);$(minutes 16)"
+check_eq "and its period still 300 kWh from 400 samples" "300.000|-|400" "$(e T1 10)|$(q "SELECT n FROM stat_10min WHERE device_id = 1 AND period = '2026-03-01 00:10+00'")"
 check_eq "the daily sums follow: T1's day is 299.5 + 300 + 300 kWh" "899.500" \
 	"$(q "SELECT round(energy_kwh::numeric, 3) FROM stat_day WHERE device_id = 1")"
 check_eq "the day is local: 2026-02-28 in Bahia" "2026-02-28" \

@@ -2,10 +2,11 @@
 # stats-yearly: the yearly check on a generated year of 10-minute
 # statistics for 40 turbines (2.1 million rows) with known totals: the
 # actual energy exact to the kWh at several instants (local day and month
-# edges included), the budget pro rata, the forecast; then five turbines
-# down for three weeks (the forecast drops by their lost energy, the data
-# stays complete), and the same three weeks as a gap in the data that the
-# counters cover (no energy missing, completeness shows the gap).
+# edges included), the budget pro rata, the forecast, the performance table
+# from monthly and daily bins; then five turbines down for three weeks (the
+# forecast drops by their lost energy, the data stays complete, the
+# monthly bins follow), and the same three weeks as a gap in the data that
+# the counters cover (no energy missing, completeness shows the gap).
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
@@ -42,6 +43,26 @@ check_eq "monthly sums equal the rows" \
 check_eq "per turbine, the parts add up to the farm" "$(yearly '2025-09-01 00:00-03' actual_kwh)" \
 	"$(q "SELECT round(sum(actual_kwh)::numeric) FROM vento_yearly_by_device(2025, '2025-09-01 00:00-03')")"
 
+# The performance table reads whole local months from stat_month_bin and
+# the days at a range's edges from stat_day_bin: the same, to 1e-12, as
+# every day's bins summed, over whole months, parts of months, and days
+# within one month. (Not to the last bit: the sums are grouped otherwise.)
+check_perf() {
+	check_eq "performance from $1 to $2, as from the days" "40|0" \
+		"$(q "WITH b AS (SELECT device_id, bin, sum(periods) AS n, sum(sum_kw) AS kw FROM stat_day_bin
+		              WHERE day >= vento_local_day('$1') AND day < vento_local_day('$2') AND bin BETWEEN 4 AND 9.5
+		              GROUP BY 1, 2 HAVING sum(periods) >= 3),
+		      x AS (SELECT d.name, sum(n) AS n, sum(kw) / sum(vento_ref_power('vento-sim-4500', bin) * n) AS r
+		            FROM b JOIN device d ON d.id = b.device_id GROUP BY 1)
+		      SELECT count(*) || '|' || count(*) FILTER (WHERE p.periods IS DISTINCT FROM x.n
+		                                                 OR NOT abs(p.ratio - x.r) < 1e-12
+		                                                 OR p.flagged IS DISTINCT FROM (x.r < 0.95))
+		      FROM x FULL JOIN vento_performance('$1', '$2') p ON p.device = x.name")"
+}
+check_perf '2025-01-01 00:00-03' '2026-01-01 00:00-03'
+check_perf '2025-03-15 10:00-03' '2025-07-02 00:00-03'
+check_perf '2025-02-03 00:00-03' '2025-02-20 00:00-03'
+
 # Five turbines down (a forced outage) from 1 to 21 August.
 before=$(q "SELECT forecast_kwh FROM vento_yearly_check(2025, '2025-09-01 00:00-03')")
 lost=$(q "SELECT sum(energy_kwh) FROM stat_10min s JOIN device d ON d.id = s.device_id
@@ -62,6 +83,14 @@ check_eq "the others' is 1" "1.0000" \
 	"$(q "SELECT round(availability::numeric, 4) FROM vento_availability('2025-08-01 00:00-03', '2025-09-01 00:00-03') WHERE device = 'T06'")"
 check "their lost energy is reported" test "$(q "SELECT (lost_kwh > 0)::int FROM vento_availability('2025-08-01 00:00-03', '2025-09-01 00:00-03') WHERE device = 'T01'")" = 1
 check_eq "the data is still complete" "1.0000" "$(q "SELECT round(completeness::numeric, 4) FROM vento_yearly_check(2025, '2025-09-01 00:00-03')")"
+check_perf '2025-07-20 00:00-03' '2025-09-10 00:00-03'
+check_eq "the months' bins are their days' bins summed" 0 \
+	"$(q "SELECT count(*) FROM stat_month_bin m FULL JOIN (
+	          SELECT date_trunc('month', day::timestamp)::date AS month, device_id, bin,
+	                 sum(periods) AS periods, sum(sum_kw) AS sum_kw
+	          FROM stat_day_bin GROUP BY 1, 2, 3) d USING (month, device_id, bin)
+	      WHERE m.periods IS DISTINCT FROM d.periods
+	         OR abs(m.sum_kw - d.sum_kw) > 1e-9 * abs(d.sum_kw) OR d.sum_kw IS NULL OR m.sum_kw IS NULL")"
 
 # The same three weeks as a gap in the data instead: the turbines ran, the
 # link was down, and when it came back the counter's delta over the gap
