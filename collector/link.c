@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "link.h"
+#include "log.h"
 #include "sample.h"
 #include "xmalloc.h"
 
@@ -210,6 +211,9 @@ link_connect(struct link *l)
 	modbus_set_slave(l->ctx, l->device->unit);
 	modbus_set_socket(l->ctx, fd);
 	l->fd = fd;
+	log_debug("%s: connected to %s:%d, socket %d%s", l->device->name,
+		  l->device->host, l->device->port, fd,
+		  fd < FD_SETSIZE ? "" : ", lent below 1024 for each request");
 	return 0;
 }
 

@@ -218,6 +218,8 @@ writer_store_some(struct writer *w)
 	}
 	w->acked = seq;
 	spool_ack(w->spool, seq);
+	log_debug("writer: stored %d records, %ld rows, up to spool record "
+		  "%" PRIu64, n, rows, seq);
 	atomic_fetch_add(&w->rows, rows);
 	if (newest > atomic_load(&w->newest_ms))
 		atomic_store(&w->newest_ms, newest);

@@ -33,7 +33,7 @@ rm -f "$WORK/state/health"
 	for fd in $(seq 3 699); do
 		eval "exec $fd</dev/null"
 	done
-	exec "$BIN/ventod" -c "$WORK/vento.conf"
+	exec "$BIN/ventod" -d -c "$WORK/vento.conf"
 ) >"$WORK/ventod.log" 2>&1 &
 ventod=$!
 VENTO_PIDS="$VENTO_PIDS $ventod"
@@ -55,6 +55,9 @@ done
 check "at least 18 device sockets are numbered above 1023 ($high)" test "$high" -ge 18
 check "no device socket stays between 700 and 1023 ($low; the database's may)" test "$low" -le 2
 sleep 6
+lent=$(grep -c 'connected to 127.0.0.1:[0-9]*, socket [0-9]*, lent below 1024 for each request' "$WORK/ventod.log")
+check "the debug log shows each healthy turbine's connection lent below 1024 ($lent)" test "$lent" -ge 18
+check "the debug log shows batches stored" grep -q 'writer: stored [0-9]* records, [0-9]* rows' "$WORK/ventod.log"
 
 rc=0
 vento_stop "$ventod" || rc=$?
