@@ -41,12 +41,12 @@ copybin_type_named(const char *name)
 		const char *name;
 		enum copybin_type type;
 	} types[] = {
-		{ "smallint", COPYBIN_INT2 },
-		{ "integer", COPYBIN_INT4 },
-		{ "bigint", COPYBIN_INT8 },
-		{ "real", COPYBIN_FLOAT4 },
-		{ "double precision", COPYBIN_FLOAT8 },
-		{ "timestamp with time zone", COPYBIN_TIMESTAMPTZ },
+	    {"smallint", COPYBIN_INT2},
+	    {"integer", COPYBIN_INT4},
+	    {"bigint", COPYBIN_INT8},
+	    {"real", COPYBIN_FLOAT4},
+	    {"double precision", COPYBIN_FLOAT8},
+	    {"timestamp with time zone", COPYBIN_TIMESTAMPTZ},
 	};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)

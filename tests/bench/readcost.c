@@ -26,8 +26,8 @@ static long readcost_pause_us;
 static void
 readcost_pause(void)
 {
-	struct timespec ts = { .tv_sec = readcost_pause_us / 1000000,
-			       .tv_nsec = readcost_pause_us % 1000000 * 1000 };
+	struct timespec ts = {.tv_sec = readcost_pause_us / 1000000,
+	                      .tv_nsec = readcost_pause_us % 1000000 * 1000};
 
 	if (readcost_pause_us > 0)
 		nanosleep(&ts, NULL);
@@ -50,7 +50,8 @@ readcost_libmodbus(const char *host, const char *port, long count, double *us)
 	double t0;
 
 	if (ctx == NULL || modbus_connect(ctx) == -1) {
-		fprintf(stderr, "readcost: libmodbus: %s\n", modbus_strerror(errno));
+		fprintf(stderr, "readcost: libmodbus: %s\n",
+		        modbus_strerror(errno));
 		modbus_free(ctx);
 		return -1;
 	}
@@ -59,7 +60,8 @@ readcost_libmodbus(const char *host, const char *port, long count, double *us)
 	for (long i = 0; i < count; i++, readcost_pause())
 		if (modbus_read_input_registers(ctx, 0, READCOST_REGS, regs) !=
 		    READCOST_REGS) {
-			fprintf(stderr, "readcost: read: %s\n", modbus_strerror(errno));
+			fprintf(stderr, "readcost: read: %s\n",
+			        modbus_strerror(errno));
 			break;
 		}
 	*us = (readcost_cpu_us() - t0) / (double)count;
@@ -71,8 +73,9 @@ readcost_libmodbus(const char *host, const char *port, long count, double *us)
 static int
 readcost_raw(const char *host, const char *port, long count, double *us)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	unsigned char req[12] = { 0, 0, 0, 0, 0, 6, 1, 4, 0, 0, 0, READCOST_REGS };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+	unsigned char req[12] = {0, 0, 0, 0, 0, 6,
+	                         1, 4, 0, 0, 0, READCOST_REGS};
 	unsigned char rsp[9 + 2 * READCOST_REGS];
 	int fd, on = 1;
 	double t0;
@@ -103,7 +106,7 @@ readcost_raw(const char *host, const char *port, long count, double *us)
 			got += (size_t)n;
 			if (got >= 8 && (rsp[7] & 0x80)) {
 				fprintf(stderr, "readcost: exception %d\n",
-					got > 8 ? rsp[8] : 0);
+				        got > 8 ? rsp[8] : 0);
 				goto out;
 			}
 		}
