@@ -318,7 +318,7 @@ store_register_devices(struct store *s)
 static int
 store_device_id(struct store *s, const char *name)
 {
-	struct store_device key, *d;
+	struct store_device key = { .id = 0 }, *d;
 
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	d = bsearch(&key, s->devices, (size_t)s->ndevices, sizeof(key),
