@@ -101,6 +101,9 @@ $(BUILD)/spoolgen: $(SPOOLGEN_OBJS)
 $(BUILD)/readcost: $(BUILD)/tests/bench/readcost.o
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
+$(BUILD)/burstcost: $(BUILD)/tests/bench/burstcost.o $(BUILD)/collector/xmalloc.o
+	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
 # A unit test includes the module it tests (to reach its statics) and links
 # the rest of the collector's common modules.
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h
@@ -123,7 +126,7 @@ demo: deps
 	@bash tests/lib/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/spoolgen $(BUILD)/readcost
+	@$(MAKE) --no-print-directory all $(BUILD)/spoolgen $(BUILD)/readcost $(BUILD)/burstcost
 	@bash tests/bench/run
 
 install: all
