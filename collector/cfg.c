@@ -363,7 +363,7 @@ cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
 	cfg_string(l, root, path, "model", p->model, sizeof(p->model));
 	cfg_string(l, root, path, "plugin", p->plugin, sizeof(p->plugin));
 	cfg_number(l, root, path, "rated_kw", 0, 1e6, &p->rated_kw);
-	if (p->plugin[0] && !cfg_is_identifier(p->plugin) &&
+	if (p->plugin[0] &&
 	    strspn(p->plugin, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
 		    strlen(p->plugin))
 		cfg_error(l, config_setting_get_member(root, "plugin"), path,

@@ -28,6 +28,11 @@ struct config *ctl_config(struct ctl *ctl);
  * NULL on failure. */
 PGconn *ctl_db_connect(struct ctl *ctl);
 
+/* Runs a statement whose result is not needed. On failure says so on
+ * stderr as "ventoctl: CMD: [WHAT: ]message" and returns -1. */
+int ctl_db_exec(PGconn *conn, const char *sql, const char *cmd,
+		const char *what);
+
 int ctl_status(struct ctl *ctl, int argc, char **argv);
 int ctl_migrate(struct ctl *ctl, int argc, char **argv);
 int ctl_plan(struct ctl *ctl, int argc, char **argv);
@@ -38,6 +43,9 @@ int ctl_production(struct ctl *ctl, int argc, char **argv);
 int ctl_availability(struct ctl *ctl, int argc, char **argv);
 int ctl_powercurve(struct ctl *ctl, int argc, char **argv);
 int ctl_report(struct ctl *ctl, int argc, char **argv);
+
+/* Prints s as a JSON string, quoted and escaped. */
+void ctl_json_string(const char *s);
 
 /* Runs a query and prints its result as an aligned table, or with --json
  * as a JSON array of objects. Returns 0, or -1 after saying

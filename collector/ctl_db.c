@@ -40,3 +40,19 @@ ctl_db_connect(struct ctl *ctl)
 	}
 	return conn;
 }
+
+int
+ctl_db_exec(PGconn *conn, const char *sql, const char *cmd, const char *what)
+{
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: %s: %s%s%s", cmd, what ? what : "",
+			what ? ": " : "", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}

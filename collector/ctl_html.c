@@ -16,7 +16,9 @@ struct html {
 	FILE *f;
 	PGconn *conn;
 	int year, month;
-	char from[40], to[40]; /* the month's bounds, local, as SQL text */
+	/* the year's start and the month's bounds, in the farm's time zone
+	 * (the projection's), as SQL text */
+	char year_from[40], from[40], to[40];
 };
 
 static PGresult *
@@ -259,9 +261,9 @@ html_power_curves(struct html *h)
 
 		snprintf(sql, sizeof(sql),
 			 "SELECT bin_wind, measured_kw, reference_kw FROM "
-			 "vento_power_curve(%s, make_timestamptz(%d, 1, 1, 0, 0, "
-			 "0, 'America/Bahia'), '%s'::timestamptz)",
-			 name, h->year, h->to);
+			 "vento_power_curve(%s, '%s'::timestamptz, "
+			 "'%s'::timestamptz)",
+			 name, h->year_from, h->to);
 		PQfreemem(name);
 		if ((r = html_query(h, sql)) == NULL) {
 			PQclear(dev);
@@ -289,6 +291,33 @@ html_power_curves(struct html *h)
 	}
 	fprintf(h->f, "</div>\n");
 	PQclear(dev);
+	return 0;
+}
+
+/* The bounds of the year and the month, as the budget sets them. */
+static int
+html_bounds(struct html *h)
+{
+	char sql[160];
+	PGresult *r;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT min(month_start) OVER (), month_start, month_end "
+		 "FROM vento_budget(%d) ORDER BY month",
+		 h->year);
+	if ((r = html_query(h, sql)) == NULL)
+		return -1;
+	if (PQntuples(r) != 12) {
+		fprintf(stderr, "ventoctl: report: no projection for %d\n",
+			h->year);
+		PQclear(r);
+		return -1;
+	}
+	snprintf(h->year_from, sizeof(h->year_from), "%s",
+		 PQgetvalue(r, h->month - 1, 0));
+	snprintf(h->from, sizeof(h->from), "%s", PQgetvalue(r, h->month - 1, 1));
+	snprintf(h->to, sizeof(h->to), "%s", PQgetvalue(r, h->month - 1, 2));
+	PQclear(r);
 	return 0;
 }
 
@@ -320,13 +349,12 @@ ctl_report(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "usage: ventoctl report --month YYYY-MM -o FILE.html\n");
 		return CTL_USAGE;
 	}
-	snprintf(h.from, sizeof(h.from), "%04d-%02d-01 00:00-03", h.year,
-		 h.month);
-	snprintf(h.to, sizeof(h.to), "%04d-%02d-01 00:00-03",
-		 h.month == 12 ? h.year + 1 : h.year,
-		 h.month == 12 ? 1 : h.month + 1);
 	if ((h.conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
+	if (html_bounds(&h) == -1) {
+		PQfinish(h.conn);
+		return CTL_FAIL;
+	}
 	if ((h.f = fopen(out, "w")) == NULL) {
 		fprintf(stderr, "ventoctl: report: %s: %s\n", out,
 			strerror(errno));

@@ -199,31 +199,18 @@ ctl_import_line(struct ctl_import *im, long lineno, char *line)
 	ctl_import_put(im, "\n", 1);
 }
 
-static int
-ctl_import_exec(PGconn *conn, const char *sql)
-{
-	PGresult *r = PQexec(conn, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
-		 PQresultStatus(r) == PGRES_TUPLES_OK;
-
-	if (!ok)
-		fprintf(stderr, "ventoctl: import: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	return ok ? 0 : -1;
-}
-
 /* Loads the checked rows in one transaction. */
 static int
 ctl_import_load(struct ctl_import *im, PGconn *conn)
 {
 	PGresult *r;
 
-	if (ctl_import_exec(conn, "BEGIN") == -1 ||
-	    ctl_import_exec(conn,
+	if (ctl_db_exec(conn, "BEGIN", "import", NULL) == -1 ||
+	    ctl_db_exec(conn,
 			    "CREATE TEMP TABLE import_row (line int, period "
 			    "timestamptz, asset text, w real, ws real, wd real, "
 			    "turst real, pitch real, tmp real, kwh float8) ON "
-			    "COMMIT DROP") == -1)
+			    "COMMIT DROP", "import", NULL) == -1)
 		return -1;
 	r = PQexec(conn, "COPY import_row FROM STDIN");
 	PQclear(r);
@@ -263,7 +250,7 @@ ctl_import_load(struct ctl_import *im, PGconn *conn)
 	PQclear(r);
 	if (im->errors)
 		return -1;
-	if (ctl_import_exec(conn,
+	if (ctl_db_exec(conn,
 		"INSERT INTO stat_10min (device_id, period, source, n, valid, "
 		"  wtur_w_mean, wmet_horwdspd_mean, wmet_horwddir_mean, "
 		"  wtur_turst, wrot_blpthangval_mean, wmet_envtmp_mean, "
@@ -294,10 +281,10 @@ ctl_import_load(struct ctl_import *im, PGconn *conn)
 		"  t_unknown = excluded.t_unknown, "
 		"  energy_kwh = excluded.energy_kwh, "
 		"  potential_kwh = excluded.potential_kwh "
-		"WHERE stat_10min.source = 'import'") == -1 ||
-	    ctl_import_exec(conn,
+		"WHERE stat_10min.source = 'import'", "import", NULL) == -1 ||
+	    ctl_db_exec(conn,
 		"SELECT vento_rollup_days(min(period), max(period) + "
-		"interval '10 minutes') FROM import_row") == -1)
+		"interval '10 minutes') FROM import_row", "import", NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -355,7 +342,7 @@ ctl_import(struct ctl *ctl, int argc, char **argv)
 		ctl_import_error(&im, 1, "empty file");
 	if (im.errors == 0 && (conn = ctl_db_connect(ctl)) != NULL) {
 		if (ctl_import_load(&im, conn) == -1 ||
-		    ctl_import_exec(conn, "COMMIT") == -1) {
+		    ctl_db_exec(conn, "COMMIT", "import", NULL) == -1) {
 			if (im.errors == 0)
 				im.errors++;
 		}

@@ -88,22 +88,6 @@ ctl_read_file(const char *path)
 }
 
 static int
-ctl_exec(PGconn *conn, const char *sql, const char *what)
-{
-	PGresult *r = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(r);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		fprintf(stderr, "ventoctl: migrate: %s: %s", what,
-			PQresultErrorMessage(r));
-		PQclear(r);
-		return -1;
-	}
-	PQclear(r);
-	return 0;
-}
-
-static int
 ctl_apply(PGconn *conn, const char *dir, const struct ctl_migration *m)
 {
 	char path[4096], version[16];
@@ -118,13 +102,13 @@ ctl_apply(PGconn *conn, const char *dir, const struct ctl_migration *m)
 			strerror(errno));
 		return -1;
 	}
-	if (ctl_exec(conn, "BEGIN", "BEGIN") == -1) {
+	if (ctl_db_exec(conn, "BEGIN", "migrate", "BEGIN") == -1) {
 		free(sql);
 		return -1;
 	}
-	if (ctl_exec(conn, sql, m->name) == -1) {
+	if (ctl_db_exec(conn, sql, "migrate", m->name) == -1) {
 		free(sql);
-		ctl_exec(conn, "ROLLBACK", "ROLLBACK");
+		ctl_db_exec(conn, "ROLLBACK", "migrate", "ROLLBACK");
 		return -1;
 	}
 	free(sql);
@@ -135,11 +119,11 @@ ctl_apply(PGconn *conn, const char *dir, const struct ctl_migration *m)
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "ventoctl: migrate: %s", PQresultErrorMessage(r));
 		PQclear(r);
-		ctl_exec(conn, "ROLLBACK", "ROLLBACK");
+		ctl_db_exec(conn, "ROLLBACK", "migrate", "ROLLBACK");
 		return -1;
 	}
 	PQclear(r);
-	return ctl_exec(conn, "COMMIT", m->name);
+	return ctl_db_exec(conn, "COMMIT", "migrate", m->name);
 }
 
 int
@@ -163,14 +147,15 @@ ctl_migrate(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	/* One migrator at a time; the lock ends with the session. */
-	if (ctl_exec(conn, "SET client_min_messages = warning", "set") == -1 ||
-	    ctl_exec(conn, "SELECT pg_advisory_lock(7286001)", "lock") == -1 ||
-	    ctl_exec(conn,
-		     "CREATE TABLE IF NOT EXISTS vento_migration ("
+	if (ctl_db_exec(conn, "SET client_min_messages = warning", "migrate",
+			"set") == -1 ||
+	    ctl_db_exec(conn, "SELECT pg_advisory_lock(7286001)", "migrate",
+			"lock") == -1 ||
+	    ctl_db_exec(conn, "CREATE TABLE IF NOT EXISTS vento_migration ("
 		     " version int PRIMARY KEY,"
 		     " name text NOT NULL,"
 		     " applied_at timestamptz NOT NULL DEFAULT now())",
-		     "vento_migration") == -1) {
+		     "migrate", "vento_migration") == -1) {
 		rc = CTL_FAIL;
 		goto out;
 	}

@@ -8,16 +8,7 @@
 
 #include "ctl.h"
 
-/* The year to report: --year Y, or the current local year. */
-static const char *
-ctl_report_year(int argc, char **argv)
-{
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--year") == 0)
-			return argv[i + 1];
-	return "";
-}
-
+/* The value after option name, or dflt. */
 static const char *
 ctl_report_opt(int argc, char **argv, const char *name, const char *dflt)
 {
@@ -51,7 +42,7 @@ ctl_report_help(int argc, char **argv, const char *usage)
 int
 ctl_production(struct ctl *ctl, int argc, char **argv)
 {
-	const char *year = ctl_report_year(argc, argv);
+	const char *year = ctl_report_opt(argc, argv, "--year", "");
 	const char *by = ctl_report_opt(argc, argv, "--by", "month");
 	const char *params[1] = { year };
 	PGconn *conn;
@@ -109,7 +100,7 @@ ctl_production(struct ctl *ctl, int argc, char **argv)
 int
 ctl_availability(struct ctl *ctl, int argc, char **argv)
 {
-	const char *params[1] = { ctl_report_year(argc, argv) };
+	const char *params[1] = { ctl_report_opt(argc, argv, "--year", "") };
 	PGconn *conn;
 	int rc;
 
@@ -157,7 +148,7 @@ ctl_powercurve(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "usage: ventoctl powercurve DEVICE [--year Y]\n");
 		return CTL_USAGE;
 	}
-	params[0] = ctl_report_year(argc, argv);
+	params[0] = ctl_report_opt(argc, argv, "--year", "");
 	params[1] = device;
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;

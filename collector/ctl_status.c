@@ -16,17 +16,16 @@ static const char ctl_status_sql[] =
 	"       r.wmet_horwdspd, r.wtur_turst, "
 	"       extract(epoch FROM now() - r.time)::float8, "
 	"       coalesce(ms.name, 'state ' || r.wtur_turst), "
-	"       coalesce(e.errors, 0) "
+	"       coalesce(r.errors, 0) "
 	"FROM device d LEFT JOIN ("
 	"  SELECT DISTINCT ON (device_id) device_id, time, quality, wtur_w, "
-	"         mmxu_totw, wmet_horwdspd, wtur_turst "
+	"         mmxu_totw, wmet_horwdspd, wtur_turst, "
+	"         count(*) FILTER (WHERE quality <> 0) "
+	"           OVER (PARTITION BY device_id) AS errors "
 	"  FROM raw_sample WHERE time > now() - interval '10 minutes' "
 	"  ORDER BY device_id, time DESC) r ON r.device_id = d.id "
 	"LEFT JOIN model_state ms ON ms.profile = d.profile "
 	"  AND ms.code = r.wtur_turst "
-	"LEFT JOIN (SELECT device_id, count(*) FILTER (WHERE quality <> 0) "
-	"  AS errors FROM raw_sample WHERE time > now() - interval '10 minutes' "
-	"  GROUP BY device_id) e ON e.device_id = d.id "
 	"ORDER BY d.kind DESC, d.name";
 
 static const char *const ctl_quality_names[] = {
@@ -48,8 +47,9 @@ ctl_status_json(PGresult *r)
 {
 	printf("{\"devices\":[");
 	for (int i = 0; i < PQntuples(r); i++) {
-		printf("%s{\"name\":\"%s\",\"kind\":\"%s\"", i ? "," : "",
-		       PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+		printf("%s{\"name\":", i ? "," : "");
+		ctl_json_string(PQgetvalue(r, i, 0));
+		printf(",\"kind\":\"%s\"", PQgetvalue(r, i, 1));
 		if (PQgetisnull(r, i, 6)) {
 			printf(",\"age_s\":null}");
 			continue;
@@ -63,8 +63,10 @@ ctl_status_json(PGresult *r)
 		       PQgetisnull(r, i, 5) ? "null" : PQgetvalue(r, i, 5));
 		if (PQgetisnull(r, i, 7))
 			printf(",\"state_name\":null");
-		else
-			printf(",\"state_name\":\"%s\"", PQgetvalue(r, i, 7));
+		else {
+			printf(",\"state_name\":");
+			ctl_json_string(PQgetvalue(r, i, 7));
+		}
 		printf(",\"errors_10min\":%s}", PQgetvalue(r, i, 8));
 	}
 	printf("]}\n");

@@ -25,8 +25,8 @@ ctl_table_numeric(Oid type)
 	}
 }
 
-static void
-ctl_table_json_string(const char *s)
+void
+ctl_json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -52,14 +52,14 @@ ctl_table_print(PGresult *r, int json)
 			printf("%s{", i ? ",\n " : "");
 			for (int k = 0; k < cols; k++) {
 				printf("%s", k ? "," : "");
-				ctl_table_json_string(PQfname(r, k));
+				ctl_json_string(PQfname(r, k));
 				putchar(':');
 				if (PQgetisnull(r, i, k))
 					printf("null");
 				else if (ctl_table_numeric(PQftype(r, k)))
 					printf("%s", PQgetvalue(r, i, k));
 				else
-					ctl_table_json_string(PQgetvalue(r, i, k));
+					ctl_json_string(PQgetvalue(r, i, k));
 			}
 			printf("}");
 		}

@@ -7,7 +7,7 @@
  * of thousands of devices needs more sockets than that, so a link connects
  * the socket itself (with poll) and, when the socket's number is high,
  * lends libmodbus a duplicate below FD_SETSIZE for the length of one
- * request. Sockets from LINK_KEEP_BELOW up are moved above FD_SETSIZE, so
+ * poll (link_release ends it). Sockets from LINK_KEEP_BELOW up are moved above FD_SETSIZE, so
  * that the numbers between stay free to lend. */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +52,8 @@ link_lend_init(void)
 struct link {
 	const struct device *device;
 	modbus_t *ctx;
-	int fd; /* the connection's socket, when ctx is open */
+	int fd;	  /* the connection's socket, when ctx is open */
+	int lent; /* its duplicate below FD_SETSIZE that libmodbus uses, or -1 */
 	double timeout;
 	double backoff;	     /* the current backoff, seconds */
 	double retry_at;     /* monotonic seconds before which we wait */
@@ -77,9 +78,21 @@ link_open(const struct device *d, double timeout)
 	l->device = d;
 	l->timeout = timeout;
 	l->backoff = LINK_BACKOFF_MIN;
+	l->lent = -1;
 	l->rand_state = (unsigned)d->port * 2654435761u + (unsigned)d->unit;
 	pthread_once(&link_lend_once, link_lend_init);
 	return l;
+}
+
+void
+link_release(struct link *l)
+{
+	if (l->lent == -1)
+		return;
+	modbus_set_socket(l->ctx, l->fd);
+	close(l->lent);
+	l->lent = -1;
+	sem_post(&link_lend_slots);
 }
 
 static void
@@ -87,6 +100,7 @@ link_disconnect(struct link *l)
 {
 	if (l->ctx == NULL)
 		return;
+	link_release(l);
 	modbus_close(l->ctx);
 	modbus_free(l->ctx);
 	l->ctx = NULL;
@@ -249,32 +263,25 @@ link_do_read_on(struct link *l, const struct plan_block *b, uint16_t *regs)
 }
 
 /* Reads on the socket itself when libmodbus can select() it, else on a
- * duplicate below FD_SETSIZE held for this request only. */
+ * duplicate below FD_SETSIZE, taken at the poll's first read. */
 static int
 link_do_read(struct link *l, const struct plan_block *b, uint16_t *regs)
 {
-	int lent, r, e;
-
-	if (l->fd < FD_SETSIZE)
-		return link_do_read_on(l, b, regs);
-	while (sem_wait(&link_lend_slots) == -1 && errno == EINTR)
-		;
-	lent = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
-	if (lent == -1 || lent >= FD_SETSIZE) {
-		if (lent != -1)
-			close(lent);
-		sem_post(&link_lend_slots);
-		errno = EMFILE;
-		return -1;
+	if (l->fd >= FD_SETSIZE && l->lent == -1) {
+		while (sem_wait(&link_lend_slots) == -1 && errno == EINTR)
+			;
+		l->lent = fcntl(l->fd, F_DUPFD_CLOEXEC, 0);
+		if (l->lent == -1 || l->lent >= FD_SETSIZE) {
+			if (l->lent != -1)
+				close(l->lent);
+			l->lent = -1;
+			sem_post(&link_lend_slots);
+			errno = EMFILE;
+			return -1;
+		}
+		modbus_set_socket(l->ctx, l->lent);
 	}
-	modbus_set_socket(l->ctx, lent);
-	r = link_do_read_on(l, b, regs);
-	e = errno;
-	modbus_set_socket(l->ctx, l->fd);
-	close(lent);
-	sem_post(&link_lend_slots);
-	errno = e;
-	return r;
+	return link_do_read_on(l, b, regs);
 }
 
 int

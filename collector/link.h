@@ -34,6 +34,10 @@ void link_close(struct link *l);
 int link_read(struct link *l, const struct plan_block *b, uint16_t *regs,
 	      int *quality);
 
+/* Ends a poll: gives back the descriptor lent to libmodbus for a socket
+ * numbered above FD_SETSIZE, if one is held. */
+void link_release(struct link *l);
+
 /* The Modbus exception code of the last failed read, or 0. */
 int link_last_exception(const struct link *l);
 

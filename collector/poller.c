@@ -138,6 +138,7 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
 		}
 		poller_decode_block(p, b, s);
 	}
+	link_release(p->link);
 	plugin_derive(pr, s);
 	atomic_fetch_add(&p->ticks, 1);
 	if (s->quality == QUALITY_OK)
@@ -232,11 +233,11 @@ poller_run(void *arg)
 		int64_t late, drift;
 
 		poller_poll(p, tick / 1000000, first || tick % slow < interval);
-		poller_count_lateness(p, poller_clock_ns(CLOCK_MONOTONIC) - deadline);
+		mono = poller_clock_ns(CLOCK_MONOTONIC);
+		poller_count_lateness(p, mono - deadline);
 		first = 0;
 		tick += interval;
 		deadline += interval;
-		mono = poller_clock_ns(CLOCK_MONOTONIC);
 		late = mono - deadline;
 		if (late >= 0) {
 			/* The poll overran whole ticks: skip them rather than

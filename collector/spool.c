@@ -1,8 +1,9 @@
 /* spool.c - the on-disk queue between the pollers' queue and PostgreSQL.
  * Two threads use it: one appends (and syncs), the other reads and
  * acknowledges. A mutex guards the segment list; the append side's file
- * descriptor belongs to the appending thread alone, so that fdatasync runs
- * outside the lock and never holds up the reader.
+ * descriptor belongs to the appending thread alone, so that the sync of
+ * each tick's record runs outside the lock and never holds up the reader
+ * (only the rarer start of a new segment syncs under it).
  *
  * The spool is a directory of segment files, each named after the sequence
  * number of its first record (16 hex digits, ".seg"), plus "spool.id".

@@ -583,9 +583,9 @@ store_set_position(struct store *s, uint64_t seq)
 }
 
 long
-store_write(struct store *s, const struct record *recs, int n, uint64_t seq)
+store_write(struct store *s, const struct record *recs, int n,
+	    int64_t lo_ms, int64_t hi_ms, uint64_t seq)
 {
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	long rows = 0;
 
 	s->error_is_data = 0;
@@ -594,14 +594,8 @@ store_write(struct store *s, const struct record *recs, int n, uint64_t seq)
 		return -1;
 	}
 	for (int k = 0; k < n; k++)
-		for (int i = 0; i < recs[k].nrows; i++) {
-			int64_t t = recs[k].rows[i].tick_ms;
-
-			lo = t < lo ? t : lo;
-			hi = t > hi ? t : hi;
-			rows++;
-		}
-	if (rows > 0 && store_ensure_partitions(s, lo, hi) == -1)
+		rows += recs[k].nrows;
+	if (rows > 0 && store_ensure_partitions(s, lo_ms, hi_ms) == -1)
 		return -1;
 	/* Devices new to the database are registered outside the
 	 * transaction, so that a rollback cannot undo an id we keep. */

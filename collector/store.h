@@ -34,13 +34,14 @@ int store_is_up(const struct store *s);
 
 /*
  * Writes n records in one transaction, with COPY, together with the spool
- * position seq they end at. Returns the number of rows written, or -1 with
+ * position seq they end at; their rows' ticks lie in [lo_ms, hi_ms]
+ * (partitions are made for them first). Returns the number of rows written, or -1 with
  * the reason in store_error(s); then nothing was written, and
  * store_error_is_data(s) tells whether the data itself was refused (so
  * that retrying cannot help) rather than the connection failing.
  */
 long store_write(struct store *s, const struct record *recs, int n,
-		 uint64_t seq);
+		 int64_t lo_ms, int64_t hi_ms, uint64_t seq);
 
 /* Moves the spool position to seq alone, past a record set aside. */
 int store_skip(struct store *s, uint64_t seq);

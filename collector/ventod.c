@@ -37,7 +37,6 @@ struct ventod {
 	struct queue *queue;
 	struct writer *writer;
 	struct poller **pollers; /* per device */
-	unsigned long long late[POLLER_LATE_BUCKETS]; /* all pollers' */
 	struct log_limit complain;
 };
 
@@ -96,8 +95,7 @@ ventod_report_stopped(const struct ventod *v)
 {
 	struct health h;
 
-	if (health_read(v->cfg->state_dir, &h) == -1)
-		memset(&h, 0, sizeof(h));
+	health_read(v->cfg->state_dir, &h); /* zeroes h when it cannot */
 	h.updated = (int64_t)time(NULL);
 	h.pid = 0;
 	health_write(v->cfg->state_dir, &h);
@@ -148,10 +146,12 @@ ventod_percentiles(const unsigned long long *hist, struct health *h)
 }
 
 /* A line for systemd's STATUS= (what an operator sees in systemctl) and
- * the health file that ventoctl reads. */
-static void
-ventod_report(struct ventod *v, int running)
+ * the health file that ventoctl reads. Returns all pollers' ticks, for the
+ * watchdog. */
+static long long
+ventod_report(struct ventod *v)
 {
+	unsigned long long late[POLLER_LATE_BUCKETS] = { 0 };
 	struct writer_stats ws;
 	struct health h;
 	int64_t now_ms = (int64_t)time(NULL) * 1000;
@@ -160,7 +160,6 @@ ventod_report(struct ventod *v, int running)
 
 	writer_get_stats(v->writer, &ws);
 	memset(&h, 0, sizeof(h));
-	memset(v->late, 0, sizeof(v->late));
 	for (int i = 0; i < v->cfg->ndevices; i++) {
 		struct poller_stats ps;
 
@@ -169,15 +168,15 @@ ventod_report(struct ventod *v, int running)
 			fresh++;
 		h.ticks += ps.ticks;
 		h.missed += ps.missed;
-		poller_add_lateness(v->pollers[i], v->late);
+		poller_add_lateness(v->pollers[i], late);
 	}
-	ventod_percentiles(v->late, &h);
+	ventod_percentiles(late, &h);
 	notify_send("STATUS=%d/%d devices answering, database %s, %lld rows "
 		    "stored, %lld batches spooled",
 		    fresh, v->cfg->ndevices, ws.db_up ? "up" : "down",
 		    ws.rows, ws.backlog);
 	h.updated = now_ms / 1000;
-	h.pid = running ? (long)getpid() : 0; /* 0: stopped cleanly */
+	h.pid = (long)getpid();
 	h.devices = v->cfg->ndevices;
 	h.devices_ok = fresh;
 	h.db_up = ws.db_up;
@@ -191,6 +190,7 @@ ventod_report(struct ventod *v, int running)
 	    log_limit_pass(&v->complain, &held))
 		log_warn("cannot write %s/health: %s", v->cfg->state_dir,
 			 strerror(errno));
+	return h.ticks;
 }
 
 /* Loads the drivers the profiles name. Returns 0, or -1 after saying
@@ -251,18 +251,12 @@ struct ventod_watchdog {
  * a writer stuck in the database misses that).
  */
 static int
-ventod_progressing(struct ventod *v, struct ventod_watchdog *wd)
+ventod_progressing(struct ventod *v, struct ventod_watchdog *wd,
+		   long long ticks)
 {
 	struct writer_stats ws;
-	long long ticks = 0;
 	int64_t now = ventod_mono_ms();
 
-	for (int i = 0; i < v->cfg->ndevices; i++) {
-		struct poller_stats ps;
-
-		poller_get_stats(v->pollers[i], &ps);
-		ticks += ps.ticks;
-	}
 	if (ticks != wd->ticks || wd->ticked_ms == 0) {
 		wd->ticks = ticks;
 		wd->ticked_ms = now;
@@ -344,6 +338,7 @@ main(int argc, char **argv)
 	const char *conf = VENTO_SYSCONFDIR "/vento/vento.conf";
 	struct ventod v;
 	struct ventod_watchdog wd = { 0 };
+	long long ticks;
 	int64_t wd_ms = 0;
 	sigset_t sigs;
 	int check_only = 0, opt, sig;
@@ -440,12 +435,12 @@ main(int argc, char **argv)
 			notify_close();
 			return 1;
 		}
-		if (wd_ms && ventod_progressing(&v, &wd) &&
+		ticks = ventod_report(&v);
+		if (wd_ms && ventod_progressing(&v, &wd, ticks) &&
 		    ventod_mono_ms() - wd.pinged_ms >= wd_ms / 2) {
 			notify_send("WATCHDOG=1");
 			wd.pinged_ms = ventod_mono_ms();
 		}
-		ventod_report(&v, 1);
 	}
 	log_info("stopping on %s", strsignal(sig));
 	notify_send("STOPPING=1");

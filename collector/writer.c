@@ -24,8 +24,8 @@
 #include "xmalloc.h"
 
 /* Records per transaction when draining a backlog: about 256 s of live
- * data, large enough to drain far faster than real time, small enough to
- * come back to the queue within a second or two. */
+ * data, large enough to drain far faster than real time, small enough
+ * that a transaction takes a second or two. */
 #define WRITER_RECORDS_PER_TX 256
 #define WRITER_BACKOFF_MAX_MS 10000
 #define WRITER_GATHER_MS 100
@@ -195,7 +195,7 @@ writer_store_some(struct writer *w)
 	}
 	if (n == 0)
 		return 0;
-	rows = store_write(w->store, recs, n, seq);
+	rows = store_write(w->store, recs, n, oldest, newest, seq);
 	for (int k = 0; k < n; k++)
 		record_free(&recs[k]);
 	if (rows == -1) {
@@ -260,7 +260,8 @@ writer_rollup(struct writer *w)
 }
 
 /* Connects when due, then stores spooled records until the spool is
- * drained or the time slice (so that the queue is served) is used up. */
+ * drained or the time slice is used up, so that the rollup, the health
+ * row and the housekeeping keep their turns during a long drain. */
 static void
 writer_flush(struct writer *w, int64_t slice_ms)
 {

@@ -30,48 +30,21 @@ SELECT date_trunc('month', day::timestamp)::date, device_id, bin, sum(periods), 
 FROM stat_day_bin
 GROUP BY 1, 2, 3;
 
--- As in 005_statistics.sql, and then the months of the days recomputed.
-CREATE OR REPLACE FUNCTION vento_rollup_days(p_from timestamptz, p_to timestamptz)
+-- vento_rollup_days as 005_statistics.sql made it keeps its work under
+-- another name; vento_rollup_days does it, then recomputes the months of
+-- the days it touched.
+ALTER FUNCTION vento_rollup_days(timestamptz, timestamptz) RENAME TO vento_rollup_day_sums;
+
+CREATE FUNCTION vento_rollup_days(p_from timestamptz, p_to timestamptz)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     v_tz text := coalesce((SELECT time_zone FROM projection), 'UTC');
-    v_d0 date := (p_from AT TIME ZONE v_tz)::date;
-    v_d1 date := ((p_to - interval '1 microsecond') AT TIME ZONE v_tz)::date;
-    v_m0 date := date_trunc('month', v_d0::timestamp)::date;
-    v_m1 date := date_trunc('month', v_d1::timestamp)::date;
+    v_m0 date := date_trunc('month', p_from AT TIME ZONE v_tz)::date;
+    v_m1 date := date_trunc('month', (p_to - interval '1 microsecond') AT TIME ZONE v_tz)::date;
     v_rows integer;
 BEGIN
-    DELETE FROM stat_day WHERE day BETWEEN v_d0 AND v_d1;
-    INSERT INTO stat_day
-    SELECT device_id, (period AT TIME ZONE v_tz)::date, count(*),
-           count(*) FILTER (WHERE valid), count(*) FILTER (WHERE energy_flag IS NOT NULL),
-           coalesce(sum(energy_kwh::float8), 0),
-           coalesce(sum(t_available), 0), coalesce(sum(t_unavailable), 0),
-           coalesce(sum(t_excluded), 0), coalesce(sum(t_unknown), 0),
-           coalesce(sum(potential_kwh::float8 * t_unavailable / 600.0), 0)
-    FROM stat_10min
-    WHERE period >= make_timestamptz(extract(year FROM v_d0)::int, extract(month FROM v_d0)::int,
-                                     extract(day FROM v_d0)::int, 0, 0, 0, v_tz)
-      AND period < make_timestamptz(extract(year FROM v_d1)::int, extract(month FROM v_d1)::int,
-                                    extract(day FROM v_d1)::int, 0, 0, 0, v_tz) + interval '1 day'
-    GROUP BY 1, 2;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
-    DELETE FROM stat_day_bin WHERE day BETWEEN v_d0 AND v_d1;
-    INSERT INTO stat_day_bin
-    SELECT device_id, (period AT TIME ZONE v_tz)::date,
-           round(wmet_horwdspd_mean * coalesce(power(
-               (wmet_envpres_mean * 100 / (287.05 * (wmet_envtmp_mean + 273.15))) / 1.225,
-               1.0 / 3), 1) * 2) / 2.0,
-           count(*), sum(wtur_w_mean::float8)
-    FROM stat_10min
-    WHERE period >= make_timestamptz(extract(year FROM v_d0)::int, extract(month FROM v_d0)::int,
-                                     extract(day FROM v_d0)::int, 0, 0, 0, v_tz)
-      AND period < make_timestamptz(extract(year FROM v_d1)::int, extract(month FROM v_d1)::int,
-                                    extract(day FROM v_d1)::int, 0, 0, 0, v_tz) + interval '1 day'
-      AND valid AND t_available = 600
-      AND wmet_horwdspd_mean IS NOT NULL AND wtur_w_mean IS NOT NULL
-    GROUP BY 1, 2, 3;
+    v_rows := vento_rollup_day_sums(p_from, p_to);
     DELETE FROM stat_month_bin WHERE month BETWEEN v_m0 AND v_m1;
     INSERT INTO stat_month_bin
     SELECT date_trunc('month', day::timestamp)::date, device_id, bin, sum(periods), sum(sum_kw)
@@ -80,6 +53,8 @@ BEGIN
     GROUP BY 1, 2, 3;
     RETURN v_rows;
 END $$;
+
+GRANT EXECUTE ON FUNCTION vento_rollup_days(timestamptz, timestamptz) TO vento_writer;
 
 -- As in 006_reports.sql, from the months and the days at the edges.
 CREATE OR REPLACE FUNCTION vento_performance(p_from timestamptz, p_to timestamptz)

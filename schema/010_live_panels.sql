@@ -62,29 +62,22 @@ BEGIN
     RETURN v_rows;
 END $$;
 
--- As in 001_base.sql, and then the counts of the days dropped.
-CREATE OR REPLACE FUNCTION vento_drop_partitions(p_before timestamptz)
+-- vento_drop_partitions as 001_base.sql made it keeps its work under
+-- another name; vento_drop_partitions does it, then drops the counts of
+-- the days dropped.
+ALTER FUNCTION vento_drop_partitions(timestamptz) RENAME TO vento_drop_raw_partitions;
+
+CREATE FUNCTION vento_drop_partitions(p_before timestamptz)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-    part record;
-    dropped integer := 0;
+    dropped integer := vento_drop_raw_partitions(p_before);
 BEGIN
-    FOR part IN
-        SELECT c.relname
-        FROM pg_inherits i
-        JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = 'raw_sample'::regclass
-          AND c.relname ~ '^raw_sample_[0-9]{8}$'
-          AND (to_date(substr(c.relname, 12), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= p_before
-    LOOP
-        EXECUTE format('DROP TABLE %I', part.relname);
-        dropped := dropped + 1;
-    END LOOP;
     DELETE FROM raw_minute
     WHERE minute < (p_before AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC';
     RETURN dropped;
 END $$;
 
 GRANT EXECUTE ON FUNCTION vento_rollup(timestamptz, timestamptz),
-                          vento_rollup_minutes(timestamptz, timestamptz) TO vento_writer;
+                          vento_rollup_minutes(timestamptz, timestamptz),
+                          vento_drop_partitions(timestamptz) TO vento_writer;

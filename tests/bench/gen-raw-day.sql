@@ -54,5 +54,5 @@ INSERT INTO collector_health (time, devices, devices_ok, ticks, missed, late_p50
                               spool_bytes, spool_backlog, spool_dropped, rows_stored)
 SELECT date_trunc('minute', :'at'::timestamptz) - i * interval '1 minute', :turbines,
        CASE WHEN i % 10007 < 40 THEN :turbines - 1 ELSE :turbines END,
-       m * 60, m / 97, 1.2 + (i % 7) / 10.0, 18 + (i % 11), 262144, 0, 0, m * 60 * :turbines
+       m * 60 * :turbines, m / 97, 1.2 + (i % 7) / 10.0, 18 + (i % 11), 262144, 0, 0, m * 60 * :turbines
 FROM (SELECT i, 43200 - i % 43200 AS m FROM generate_series(525599, 0, -1) i) g;
