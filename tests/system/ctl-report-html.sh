@@ -53,7 +53,6 @@ if command -v chromium >/dev/null; then
 		--screenshot="$WORK/report.png" "file://$WORK/report.html" >"$WORK/chromium.log" 2>&1
 	check_eq "headless Chromium renders it" 0 "$?"
 	check "to a PNG of substance" test "$(stat -c %s "$WORK/report.png" 2>/dev/null || echo 0)" -gt 20000
-	check_eq "with no page error" 0 "$(grep -ci 'uncaught\|console.*error' "$WORK/chromium.log")"
 	[ -n "${VENTO_KEEP:-}" ] && echo "# screenshot $WORK/report.png"
 else
 	not_ok "headless Chromium (package chromium) is not installed"

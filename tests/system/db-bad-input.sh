@@ -44,7 +44,6 @@ check "the spooled backlog is stored" vento_wait_drained 30
 sleep 10
 vento_stop "$ventod"
 check_eq "ventod exits 0" 0 "$?"
-reason=$(cat "$WORK"/state/quarantine/*.reason 2>/dev/null)
 check "the refused batch is in quarantine" test -n "$(ls "$WORK"/state/quarantine/*.rec 2>/dev/null)"
 check "with the reason" grep -q 'violates check constraint "refuse_one_tick"' "$WORK"/state/quarantine/*.reason
 check "the log says where it went" grep -q 'refused (.*refuse_one_tick.*); set aside in' "$WORK/ventod3.log"

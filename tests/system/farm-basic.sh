@@ -36,7 +36,6 @@ q() { vento_psql -c "$1"; }
 
 check_eq "40 turbines registered" 40 "$(q "SELECT count(*) FROM device WHERE kind = 'turbine'")"
 check_eq "40 turbines have rows" 40 "$(q "SELECT count(DISTINCT device_id) FROM raw_sample")"
-rows=$(q "SELECT count(*) FROM raw_sample")
 span=$(q "SELECT min(n) FROM (SELECT count(*) n FROM raw_sample GROUP BY device_id) c")
 check "at least 9 s of rows per turbine ($span)" test "$span" -ge 9
 check_eq "no duplicate (device, tick)" 0 \

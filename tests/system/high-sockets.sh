@@ -11,11 +11,7 @@ set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
 
-N=20
-base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
-vento_write_conf "$WORK/vento.conf" $N "$base"
-pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-"$BIN/ventoctl" -c "$WORK/vento.conf" --schema-dir "$VENTO_ROOT/schema" migrate >/dev/null
+vento_farm 20
 
 # Too few descriptors allowed: refused at start, with the reason.
 out=$( (ulimit -n 1030 && "$BIN/ventod" -n -c "$WORK/vento.conf") 2>&1)
