@@ -168,33 +168,56 @@ check_yearly(struct check *c, PGconn *conn)
 	return st;
 }
 
+/* The longest text a check prints after "VENTO WARNING - ", so the line
+ * stays within 80 characters for a pager or a monitoring overview. */
+#define CHECK_TEXT_MAX 64
+
 static int
 check_comm(struct check *c, PGconn *conn)
 {
 	PGresult *r;
-	int silent, total;
+	int silent, total, len;
+	char minmax[32];
 
 	if (conn == NULL ||
 	    (r = check_query(conn,
-			     "SELECT count(*) FILTER (WHERE r.device_id IS "
-			     "NULL), count(*) FROM device d LEFT JOIN (SELECT "
-			     "DISTINCT device_id FROM raw_sample WHERE time > "
-			     "now() - interval '60 seconds' AND quality = 0) r "
-			     "ON r.device_id = d.id")) == NULL) {
+			     "SELECT d.name, r.device_id IS NULL FROM device d "
+			     "LEFT JOIN (SELECT DISTINCT device_id FROM "
+			     "raw_sample WHERE time > now() - interval '60 "
+			     "seconds' AND quality = 0) r ON r.device_id = d.id "
+			     "ORDER BY d.name")) == NULL) {
 		snprintf(c->text, sizeof(c->text), "comm: no data");
 		return CHECK_UNKNOWN;
 	}
-	silent = atoi(PQgetvalue(r, 0, 0));
-	total = atoi(PQgetvalue(r, 0, 1));
-	PQclear(r);
-	snprintf(c->text, sizeof(c->text), "comm: %d of %d silent for 60 s",
-		 silent, total);
-	{
-		char minmax[32];
+	total = PQntuples(r);
+	silent = 0;
+	for (int i = 0; i < total; i++)
+		silent += PQgetvalue(r, i, 1)[0] == 't';
+	len = snprintf(c->text, sizeof(c->text),
+		       "comm: %d of %d silent for 60 s", silent, total);
+	/* Name the silent devices, as many as fit: the on-call operator's
+	 * next question is always "which?". */
+	for (int i = 0, named = 0; i < total && named < silent; i++) {
+		const char *name = PQgetvalue(r, i, 0);
+		int more = silent - named - 1, need;
 
-		snprintf(minmax, sizeof(minmax), "0;%d", total);
-		return check_judge(c, "silent", silent, "", "0", "4", minmax);
+		if (PQgetvalue(r, i, 1)[0] != 't')
+			continue;
+		/* Room for this name, and for " +N more" after it unless it
+		 * is the last. */
+		need = 2 + (int)strlen(name) + (more > 0 ? 12 : 0);
+		if (len + need > CHECK_TEXT_MAX) {
+			len += snprintf(c->text + len, sizeof(c->text) - len,
+					" +%d more", silent - named);
+			break;
+		}
+		len += snprintf(c->text + len, sizeof(c->text) - len, "%s%s",
+				named == 0 ? ": " : ", ", name);
+		named++;
 	}
+	PQclear(r);
+	snprintf(minmax, sizeof(minmax), "0;%d", total);
+	return check_judge(c, "silent", silent, "", "0", "4", minmax);
 }
 
 static int

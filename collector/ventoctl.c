@@ -51,6 +51,29 @@ ventoctl_usage(FILE *f)
 		VENTO_SYSCONFDIR);
 }
 
+/* `--json` is ventoctl's option, but people write it after the command
+ * too (`ventoctl plan --json`): take it from there so that no command sees
+ * it as an argument (a device name, say). Returns the new argc. */
+static int
+ventoctl_take_json(struct ctl *ctl, int argc, char **argv)
+{
+	int kept = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[kept++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			ctl->json = 1;
+		else
+			argv[kept++] = argv[i];
+	}
+	argv[kept] = NULL;
+	return kept;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,6 +124,7 @@ main(int argc, char **argv)
 			argv += optind;
 			argc -= optind;
 			optind = 1;
+			argc = ventoctl_take_json(&ctl, argc, argv);
 			rc = ventoctl_commands[i].run(&ctl, argc, argv);
 			cfg_free(ctl.cfg);
 			return rc;

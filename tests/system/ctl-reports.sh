@@ -63,6 +63,13 @@ q "INSERT INTO raw_sample (time, device_id, quality, wtur_w)
    SELECT now() - interval '5 seconds', id, 0, 1000 FROM device WHERE id <= 37" >/dev/null
 run_check 1 "comm 3 silent, defaults (-w 0 -c 4)" comm
 check "comm perfdata counts them" grep -qx "silent=3" "$WORK/perf.out"
+check "comm names them" grep -q "silent for 60 s: T38, T39, T40 |" "$WORK/check.out"
+q "DELETE FROM raw_sample" >/dev/null
+run_check 2 "comm 40 silent" comm
+check "comm names as many as fit, then counts the rest" \
+	grep -q "silent for 60 s: T01, T02, T03, T04 +36 more |" "$WORK/check.out"
+q "INSERT INTO raw_sample (time, device_id, quality, wtur_w)
+   SELECT now() - interval '5 seconds', id, 0, 1000 FROM device WHERE id <= 37" >/dev/null
 run_check 0 "comm -w 3" comm -w 3 -c 10
 run_check 1 "comm -w 2" comm -w 2 -c 10
 run_check 2 "comm -c 2" comm -w 1 -c 2
@@ -129,6 +136,16 @@ check "powercurve --json has bins from 3 to 10 m/s" python3 -c '
 import json, sys
 bins = [b["wind_ms"] for b in json.load(open(sys.argv[1]))]
 assert min(bins) <= 3.5 and max(bins) >= 9.5, bins' "$WORK/pc.json"
+ctl plan --json T01 >"$WORK/plan.json"
+check "plan --json: the device named, with its reads" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert [d["device"] for d in p] == ["T01"], p
+assert p[0]["reads"] and all(r["signals"] and r["count"] > 0 for r in p[0]["reads"]), p' "$WORK/plan.json"
+check_eq "--json before the command is the same" "$(cat "$WORK/plan.json")" \
+	"$(ctl --json plan T01)"
+check "plan --json NOSUCH: an error, no document" sh -c \
+	"! '$BIN/ventoctl' -c '$WORK/vento.conf' plan --json NOSUCH 2>/dev/null | grep -q ."
 for cmd in status check production availability powercurve plan read migrate import; do
 	check "ventoctl $cmd --help" sh -c "'$BIN/ventoctl' $cmd --help | grep -q usage"
 done
