@@ -12,6 +12,9 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 
 VERSION = 0.1
+# The schema version ventod writes is the newest migration's number, so a
+# migration added is a version bumped, with nothing else to edit.
+SCHEMA_VERSION := $(shell ls schema | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql$$/\1/p' | sort -n | tail -1)
 PKGS = libmodbus libpq libconfig
 
 CC ?= cc
@@ -40,7 +43,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
 	-Icollector $(PKG_CFLAGS) -MMD -MP \
 	-DVENTO_VERSION='"$(VERSION)"' -DVENTO_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DVENTO_DATADIR='"$(DATADIR)/vento"' \
-	-DVENTO_PLUGINDIR='"$(LIBDIR)/vento/plugins"'
+	-DVENTO_PLUGINDIR='"$(LIBDIR)/vento/plugins"' \
+	-DSTORE_SCHEMA_VERSION=$(SCHEMA_VERSION)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 
@@ -74,8 +78,8 @@ all: $(PROGRAMS)
 PATHS_STAMP = $(BUILD)/.paths
 $(PATHS_STAMP): FORCE
 	@mkdir -p $(BUILD)
-	@echo '$(SYSCONFDIR) $(DATADIR) $(LIBDIR)' | cmp -s - $@ || \
-		echo '$(SYSCONFDIR) $(DATADIR) $(LIBDIR)' >$@
+	@echo '$(SYSCONFDIR) $(DATADIR) $(LIBDIR) $(SCHEMA_VERSION)' | cmp -s - $@ || \
+		echo '$(SYSCONFDIR) $(DATADIR) $(LIBDIR) $(SCHEMA_VERSION)' >$@
 
 $(BUILD)/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(dir $@)

@@ -9,8 +9,11 @@
 #include "health.h"
 #include "record.h"
 
-/* The schema version this binary writes; schema/NNN_*.sql up to it. */
-#define STORE_SCHEMA_VERSION 10
+/* The schema version this binary writes: the newest schema/NNN_*.sql, which
+ * the Makefile passes in. */
+#ifndef STORE_SCHEMA_VERSION
+#error "STORE_SCHEMA_VERSION comes from the Makefile"
+#endif
 
 struct store;
 
