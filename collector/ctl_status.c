@@ -12,7 +12,8 @@
 /* Only the last minutes are searched: the raw table's BRIN index makes that
  * cheap, and a device silent for longer is shown as silent. */
 static const char ctl_status_sql[] =
-	"SELECT d.name, d.kind, r.quality, coalesce(r.wtur_w, r.mmxu_totw), "
+	"SELECT d.name, d.kind, coalesce(q.name, 'quality ' || r.quality), "
+	"       coalesce(r.wtur_w, r.mmxu_totw), "
 	"       r.wmet_horwdspd, r.wtur_turst, "
 	"       extract(epoch FROM now() - r.time)::float8, "
 	"       coalesce(ms.name, 'state ' || r.wtur_turst), "
@@ -24,22 +25,17 @@ static const char ctl_status_sql[] =
 	"           OVER (PARTITION BY device_id) AS errors "
 	"  FROM raw_sample WHERE time > now() - interval '10 minutes' "
 	"  ORDER BY device_id, time DESC) r ON r.device_id = d.id "
+	"LEFT JOIN quality q ON q.code = r.quality "
 	"LEFT JOIN model_state ms ON ms.profile = d.profile "
 	"  AND ms.code = r.wtur_turst "
 	"ORDER BY d.kind DESC, d.name";
 
-static const char *const ctl_quality_names[] = {
-	"ok", "decode", "exception", "timeout", "link",
-};
-
+/* The quality's name comes from the schema's quality table; a device with
+ * no row in the window has none. */
 static const char *
 ctl_quality_name(const char *q)
 {
-	int n = atoi(q);
-
-	if (q[0] == '\0')
-		return "-";
-	return n >= 0 && n <= 4 ? ctl_quality_names[n] : "?";
+	return q[0] == '\0' ? "-" : q;
 }
 
 static void

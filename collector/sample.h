@@ -14,6 +14,7 @@ enum sample_quality {
 	QUALITY_EXCEPTION = 2,	/* the device answered with an exception */
 	QUALITY_TIMEOUT = 3,	/* no reply in time */
 	QUALITY_LINK = 4,	/* not connected, or the connection broke */
+	QUALITY_MISSED = 5,	/* the tick could not be polled on time */
 };
 
 struct sample_value {
