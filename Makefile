@@ -8,6 +8,8 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 LIBDIR ?= $(PREFIX)/lib
 UNITDIR ?= $(LIBDIR)/systemd/system
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(DATADIR)/pkgconfig
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 
@@ -141,6 +143,12 @@ install: all
 	install -m 755 $(BUILD)/ventoctl $(DESTDIR)$(BINDIR)/ventoctl
 	install -d $(DESTDIR)$(LIBDIR)/vento/plugins
 	install -m 644 $(PLUGINS) $(DESTDIR)$(LIBDIR)/vento/plugins/
+	install -d $(DESTDIR)$(INCLUDEDIR)/vento $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 plugins/vento-plugin.h $(DESTDIR)$(INCLUDEDIR)/vento/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)/vento|' \
+		-e 's|@PLUGINDIR@|$(LIBDIR)/vento/plugins|' -e 's|@VERSION@|$(VERSION)|' \
+		plugins/vento-plugin.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/vento-plugin.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/vento-plugin.pc
 	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/vento/schema/
 	install -m 644 etc/profiles/*.conf $(DESTDIR)$(SYSCONFDIR)/vento/profiles/
 	test -e $(DESTDIR)$(SYSCONFDIR)/vento/vento.conf || \
@@ -160,7 +168,9 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ventod $(DESTDIR)$(BINDIR)/ventoctl
 	rm -f $(DESTDIR)$(MANDIR)/man1/ventoctl.1 $(DESTDIR)$(MANDIR)/man5/vento.conf.5 \
 		$(DESTDIR)$(MANDIR)/man8/ventod.8 $(DESTDIR)$(UNITDIR)/ventod.service
-	rm -rf $(DESTDIR)$(DATADIR)/vento $(DESTDIR)$(LIBDIR)/vento
+	rm -rf $(DESTDIR)$(DATADIR)/vento $(DESTDIR)$(LIBDIR)/vento \
+		$(DESTDIR)$(INCLUDEDIR)/vento
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/vento-plugin.pc
 	rm -f $(DESTDIR)$(SYSCONFDIR)/vento/profiles/*.conf
 
 format:

@@ -17,6 +17,7 @@
 
 #define CFG_MAX_DEVICES 4096
 #define CFG_MAX_SIGNALS 512
+#define CFG_MAX_STATES 1024
 
 /* The state of one load: where errors go and how many there were. */
 struct cfg_load {
@@ -326,9 +327,86 @@ cfg_check_profile(struct cfg_load *l, const struct profile *p)
 	}
 }
 
+static const char *const cfg_state_keys[] = {
+	"code", "name", "category", NULL,
+};
+
+/* Parses the profile's states = ( { code; name; category; }, ... ): the
+ * controller's state codes with their IEC 61400-26 categories, as the
+ * schema names them. */
+static void
+cfg_parse_states(struct cfg_load *l, struct profile *p,
+		 const config_setting_t *states)
+{
+	const char *file = p->file;
+	int n = config_setting_length(states);
+
+	if (!config_setting_is_list(states) || n > CFG_MAX_STATES) {
+		cfg_error(l, states, file,
+			  "states must be a list ( { code = N; name = \"...\"; "
+			  "category = \"...\"; }, ... ) of at most %d",
+			  CFG_MAX_STATES);
+		return;
+	}
+	p->states = xcalloc((size_t)n + 1, sizeof(*p->states));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(states,
+								    (unsigned)i);
+		struct profile_state *st = &p->states[p->nstates];
+		long long code;
+		char category[64];
+		int c;
+
+		if (!config_setting_is_group(e)) {
+			cfg_error(l, e, file, "a state must be a group { ... }");
+			continue;
+		}
+		cfg_check_keys(l, e, file, cfg_state_keys);
+		if (config_setting_lookup_int64(e, "code", &code) ==
+		    CONFIG_FALSE) {
+			cfg_error(l, e, file, "state without a whole-number code");
+			continue;
+		}
+		st->code = code;
+		if (cfg_string(l, e, file, "name", st->name,
+			       sizeof(st->name)) != 1 ||
+		    st->name[0] == '\0') {
+			cfg_error(l, e, file, "state %lld without a name", code);
+			continue;
+		}
+		if (cfg_string(l, e, file, "category", category,
+			       sizeof(category)) != 1) {
+			cfg_error(l, e, file, "state %lld without a category "
+				  "(an IEC 61400-26 category, such as "
+				  "\"full performance\" or \"forced outage\")",
+				  code);
+			continue;
+		}
+		c = profile_category_parse(category);
+		if (c == -1) {
+			cfg_error(l, config_setting_get_member(e, "category"),
+				  file, "state %lld: unknown category '%s' (one "
+				  "of: full performance, partial performance, "
+				  "technical standby, out of environmental "
+				  "specification, requested shutdown, out of "
+				  "electrical specification, scheduled "
+				  "maintenance, planned corrective action, "
+				  "forced outage, suspended, force majeure, "
+				  "information unavailable)", code, category);
+			continue;
+		}
+		st->category = (enum vento_iec_category)c;
+		for (int j = 0; j < p->nstates; j++)
+			if (p->states[j].code == st->code)
+				cfg_error(l, e, file, "state %lld declared twice",
+					  code);
+		p->nstates++;
+	}
+}
+
 static const char *const cfg_profile_keys[] = {
 	"name", "model", "plugin", "rated_kw", "address_base", "word_order",
-	"signals", NULL,
+	"signals", "states", NULL,
 };
 
 /* Loads profile `name` from dir into p. Returns 0, or -1 on any error. */
@@ -397,6 +475,8 @@ cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
 		cfg_parse_signal(l, p,
 				 config_setting_get_elem(signals, (unsigned)i),
 				 order, &p->signals[p->nsignals++]);
+	if (config_setting_get_member(root, "states"))
+		cfg_parse_states(l, p, config_setting_get_member(root, "states"));
 	cfg_check_profile(l, p);
 	config_destroy(&lc);
 	return l->errors > errors ? -1 : 0;

@@ -39,8 +39,7 @@ plugin_open(const char *dir, const char *name, const char **why)
 	pl = xcalloc(1, sizeof(*pl));
 	pl->handle = h;
 	pl->driver = init();
-	if (pl->driver == NULL || pl->driver->abi != VENTO_PLUGIN_ABI ||
-	    pl->driver->states == NULL) {
+	if (pl->driver == NULL || pl->driver->abi != VENTO_PLUGIN_ABI) {
 		snprintf(reason, sizeof(reason),
 			 "%s: plugin interface %u, this ventod speaks %u", path,
 			 pl->driver ? pl->driver->abi : 0, VENTO_PLUGIN_ABI);
@@ -111,28 +110,4 @@ plugin_derive(const struct profile *p, struct sample *s)
 
 	if (p->driver && p->driver->derive)
 		p->driver->derive(&view);
-}
-
-const char *
-plugin_category_name(enum vento_iec_category c)
-{
-	static const char *const names[] = {
-		"unknown",
-		"full performance",
-		"partial performance",
-		"technical standby",
-		"out of environmental specification",
-		"requested shutdown",
-		"out of electrical specification",
-		"scheduled maintenance",
-		"planned corrective action",
-		"forced outage",
-		"suspended",
-		"force majeure",
-		"information unavailable",
-	};
-
-	if ((unsigned)c >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
-	return names[c];
 }

@@ -24,7 +24,4 @@ const struct vento_plugin *plugin_driver(const struct plugin *pl);
  * Thread-safe as far as the driver's derive is. */
 void plugin_derive(const struct profile *p, struct sample *s);
 
-/* The category's name as stored in the database, e.g. "forced outage". */
-const char *plugin_category_name(enum vento_iec_category c);
-
 #endif

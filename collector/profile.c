@@ -49,11 +49,62 @@ profile_find_signal(const struct profile *p, const char *name)
 	return NULL;
 }
 
+static const char *const profile_category_names[] = {
+	"unknown",
+	"full performance",
+	"partial performance",
+	"technical standby",
+	"out of environmental specification",
+	"requested shutdown",
+	"out of electrical specification",
+	"scheduled maintenance",
+	"planned corrective action",
+	"forced outage",
+	"suspended",
+	"force majeure",
+	"information unavailable",
+};
+
+#define PROFILE_NCATEGORIES \
+	(int)(sizeof(profile_category_names) / sizeof(profile_category_names[0]))
+
+const char *
+profile_category_name(enum vento_iec_category c)
+{
+	if ((int)c < 0 || (int)c >= PROFILE_NCATEGORIES)
+		return "unknown";
+	return profile_category_names[c];
+}
+
+int
+profile_category_parse(const char *name)
+{
+	for (int c = 0; c < PROFILE_NCATEGORIES; c++)
+		if (strcmp(name, profile_category_names[c]) == 0)
+			return c;
+	return -1;
+}
+
+int
+profile_state_count(const struct profile *p)
+{
+	int n = 0;
+
+	if (p->nstates > 0)
+		return p->nstates;
+	if (p->driver && p->driver->states)
+		for (const struct vento_plugin_state *st = p->driver->states;
+		     st->name; st++)
+			n++;
+	return n;
+}
+
 void
 profile_free(struct profile *p)
 {
 	if (p == NULL)
 		return;
 	free(p->signals);
+	free(p->states);
 	free(p->file);
 }

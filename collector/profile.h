@@ -38,6 +38,13 @@ struct signal {
 	int line;		/* where the profile declares it */
 };
 
+/* One state code of the model's controller, as its profile declares it. */
+struct profile_state {
+	int64_t code;
+	char name[PROFILE_NAME_MAX];		/* a few words, lower case */
+	enum vento_iec_category category;
+};
+
 struct profile {
 	char name[PROFILE_NAME_MAX];
 	char model[96];
@@ -49,6 +56,10 @@ struct profile {
 	double rated_kw;  /* rated power, kW, or 0 when not said */
 	struct signal *signals;
 	int nsignals;
+	/* The controller's states, where the profile declares them; a
+	 * driver's states stand in where it does not. */
+	struct profile_state *states;
+	int nstates;
 };
 
 /* Registers (or bits, for coils and discrete inputs) a signal occupies. */
@@ -74,6 +85,16 @@ double profile_counter_wrap_wh(const struct profile *p);
 /* Returns the signal with that name, or NULL. */
 const struct signal *profile_find_signal(const struct profile *p,
 					 const char *name);
+
+/* The name the schema gives an IEC 61400-26 category ("forced outage"), and
+ * back: profile_category_parse returns the category, or -1 for a name that
+ * is none. */
+const char *profile_category_name(enum vento_iec_category c);
+int profile_category_parse(const char *name);
+
+/* The number of states the model has, from its profile or else its
+ * driver; 0 when neither says. */
+int profile_state_count(const struct profile *p);
 
 void profile_free(struct profile *p);
 

@@ -247,30 +247,43 @@ store_register(struct store *s, const char *name, const char *kind,
 	return 0;
 }
 
-/* Keeps model_state in step with the drivers' state tables. */
+/* Registers one state of a profile in model_state. */
+static int
+store_register_state(struct store *s, const char *profile, int64_t code,
+		     const char *name, enum vento_iec_category category)
+{
+	char code_text[24];
+	const char *params[4] = {
+		profile, code_text, name, profile_category_name(category),
+	};
+
+	snprintf(code_text, sizeof(code_text), "%" PRId64, code);
+	return store_command(s, "SELECT vento_register_state($1, $2, $3, $4)",
+			     4, params);
+}
+
+/* Keeps model_state in step with the profiles' states, or their drivers'
+ * where a profile declares none. */
 static int
 store_register_states(struct store *s)
 {
 	for (int p = 0; p < s->cfg->nprofiles; p++) {
 		const struct profile *pr = s->cfg->profiles[p];
 
-		if (pr->driver == NULL)
+		for (int i = 0; i < pr->nstates; i++)
+			if (store_register_state(s, pr->name,
+						 pr->states[i].code,
+						 pr->states[i].name,
+						 pr->states[i].category) == -1)
+				return -1;
+		if (pr->nstates > 0 || pr->driver == NULL ||
+		    pr->driver->states == NULL)
 			continue;
 		for (const struct vento_plugin_state *st = pr->driver->states;
-		     st->name; st++) {
-			char code[24];
-			const char *params[4] = {
-				pr->name, code, st->name,
-				plugin_category_name(st->category),
-			};
-
-			snprintf(code, sizeof(code), "%" PRId64, st->code);
-			if (store_command(s,
-					"SELECT vento_register_state($1, $2, "
-					"$3, $4)",
-					4, params) == -1)
+		     st->name; st++)
+			if (store_register_state(s, pr->name, st->code,
+						 st->name, st->category) == -1)
 				return -1;
-		}
 	}
 	return 0;
 }

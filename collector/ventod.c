@@ -220,6 +220,29 @@ ventod_load_plugins(struct ventod *v)
 	return failed ? -1 : 0;
 }
 
+/* A turbine whose model's states nobody declares stores its state codes
+ * with no category, so availability cannot be computed for it: said at
+ * -n and at start, once per profile. */
+static void
+ventod_warn_stateless(const struct config *c)
+{
+	for (int i = 0; i < c->nprofiles; i++) {
+		const struct profile *p = c->profiles[i];
+		int turbine = 0;
+
+		for (int d = 0; d < c->ndevices; d++)
+			if (c->devices[d].profile == p &&
+			    c->devices[d].kind == DEVICE_TURBINE)
+				turbine = 1;
+		if (turbine && profile_state_count(p) == 0)
+			log_warn("%s: warning: turbine profile '%s' declares no "
+				 "states (states = ( { code; name; category; "
+				 "}, ... )): its state codes have no IEC "
+				 "61400-26 category, so availability cannot be "
+				 "computed", p->file, p->name);
+	}
+}
+
 static void
 ventod_unload_plugins(struct ventod *v)
 {
@@ -385,6 +408,7 @@ main(int argc, char **argv)
 		cfg_free(v.cfg);
 		return 1;
 	}
+	ventod_warn_stateless(v.cfg);
 	if (check_only) {
 		printf("%s: configuration valid: %d devices, %d profiles, %d "
 		       "signal columns\n",

@@ -2,9 +2,10 @@
  * vento-plugin.h - the interface between ventod and a turbine-model
  * driver: what a register map cannot say. A driver is a shared object
  * that exports one function, vento_plugin_init, returning a description
- * of the model: its operating states with their IEC 61400-26 information
- * categories, and optionally a function that derives signals the device
- * does not serve or corrects a vendor's quirks.
+ * of the model: optionally its operating states with their IEC 61400-26
+ * information categories (a profile's own `states` take precedence: most
+ * models need no driver at all), and optionally a function that derives
+ * signals the device does not serve or corrects a vendor's quirks.
  *
  * Versioning: a driver sets abi to the VENTO_PLUGIN_ABI it was built
  * against; ventod refuses a driver whose abi differs from its own. Any
@@ -57,7 +58,8 @@ struct vento_plugin_sample {
 struct vento_plugin {
 	unsigned abi;		/* VENTO_PLUGIN_ABI */
 	const char *model;	/* for logs */
-	/* The controller's states, ended by an entry whose name is NULL. */
+	/* The controller's states, ended by an entry whose name is NULL, or
+	 * NULL when the profile declares them. */
 	const struct vento_plugin_state *states;
 	/* Called once per sample after decoding, in the device's poller
 	 * thread, so it must be reentrant; may be NULL. */

@@ -182,6 +182,53 @@ main(void)
 	c = load("does-not-exist.conf");
 	ok(c == NULL && has("does-not-exist.conf:0: cannot read"), "a missing file");
 
+	/* States as data: codes, names and categories; mistakes by line. */
+	write_file("st.conf",
+		   "name = \"st\";\naddress_base = 0;\n"
+		   "signals = ( { name = \"wtur_turst\"; fc = 3; address = 0; type = \"u16\"; } );\n"
+		   "states = (\n"
+		   "  { code = 2; name = \"producing\"; category = \"full performance\"; },\n"
+		   "  { code = 4; name = \"fault\"; category = \"forced outage\"; }\n);\n");
+	write_file("st-use.conf", conf("st", ""));
+	c = load("st-use.conf");
+	ok(c != NULL, "a profile with states loads");
+	if (c) {
+		const struct profile *p = c->devices[0].profile;
+
+		ok(p->nstates == 2 && p->states[1].code == 4 &&
+			   strcmp(p->states[1].name, "fault") == 0 &&
+			   p->states[1].category == VENTO_IEC_FORCED_OUTAGE,
+		   "its states: code, name and category");
+		ok(profile_state_count(p) == 2, "counted without a driver");
+	}
+	cfg_free(c);
+	write_file("badst.conf",
+		   "name = \"badst\";\naddress_base = 0;\n"			/* 1, 2 */
+		   "signals = ( { name = \"wtur_turst\"; fc = 3; address = 0; type = \"u16\"; } );\n" /* 3 */
+		   "states = (\n"						/* 4 */
+		   "  { code = 2; name = \"producing\"; category = \"running\"; },\n" /* 5 */
+		   "  { code = 3; category = \"forced outage\"; },\n"		/* 6 */
+		   "  { code = 4; name = \"fault\"; category = \"forced outage\"; },\n" /* 7 */
+		   "  { code = 4; name = \"fault 2\"; category = \"forced outage\"; },\n" /* 8 */
+		   "  { name = \"x\"; category = \"forced outage\"; colour = 1; }\n);\n"); /* 9 */
+	write_file("badst-use.conf", conf("badst", ""));
+	c = load("badst-use.conf");
+	ok(c == NULL, "bad states fail the load");
+	ok(has("badst.conf:5: state 2: unknown category 'running'"),
+	   "an unknown category, with its line");
+	ok(has("badst.conf:6: state 3 without a name"), "a state without a name");
+	ok(has("badst.conf:8: state 4 declared twice"), "a code twice");
+	ok(has("badst.conf:9: unknown key 'colour'") &&
+		   has("badst.conf:9: state without a whole-number code"),
+	   "an unknown key and a missing code");
+	cfg_free(c);
+	ok(profile_category_parse("information unavailable") ==
+		   VENTO_IEC_INFORMATION_UNAVAILABLE &&
+		   profile_category_parse("Forced outage") == -1 &&
+		   strcmp(profile_category_name(VENTO_IEC_TECHNICAL_STANDBY),
+			  "technical standby") == 0,
+	   "category names both ways, exactly as the schema has them");
+
 	write_file("nodev.conf", "devices = ( );\n");
 	c = load("nodev.conf");
 	ok(c == NULL && has("nodev.conf:1: no devices"), "no devices is an error");
