@@ -56,7 +56,8 @@ VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	crc32c record health plugin copybin))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
-	ctl_import ctl_check ctl_report ctl_table ctl_html plan link health))
+	ctl_import ctl_check ctl_report ctl_table ctl_html plan link health \
+	csv copybin plugin))
 SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \
 	$(addprefix $(BUILD)/collector/,$(addsuffix .o,$(COMMON)))

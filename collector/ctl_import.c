@@ -1,38 +1,67 @@
 /* ctl_import.c - `ventoctl import FILE.csv`: 10-minute history, for a
- * collector that starts mid-year. Columns are named as NREL's OpenOA names
- * them, matched without regard to case. Every line is checked before
- * anything is loaded, every error names its line, and the load is one
- * transaction: a failed import leaves nothing half-loaded. Rows already
- * computed from raw samples win over imported ones, and importing the
- * same file again changes nothing. */
+ * collector that starts mid-year. The file's format is csv.c's; here the
+ * rows are judged against their devices and loaded. The devices and their
+ * models' states come from vento.conf and the drivers it names, so an
+ * import needs no ventod run. Every line is checked before anything is
+ * kept, every error names its line, and the load is one transaction: a
+ * failed import leaves nothing half-loaded. Rows are streamed to a staging
+ * table by binary COPY as they are read and merged by one INSERT, so a
+ * year of a farm is neither held in memory nor sent row by row. Rows
+ * already computed from raw samples win over imported ones, and importing
+ * the same file again changes nothing. */
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "copybin.h"
+#include "csv.h"
 #include "ctl.h"
+#include "plugin.h"
 #include "xmalloc.h"
 
 #define CTL_IMPORT_MAX_ERRORS 20
+/* COPY data goes out in pieces of about this size. */
+#define CTL_IMPORT_CHUNK (1 << 20)
 
-/* The columns, in the order of the staging table. */
-static const char *const ctl_import_columns[] = {
-	"time", "asset_id", "wtur_w", "wmet_horwdspd", "wmet_horwddir",
-	"wtur_turst", "wrot_blpthangval", "wmet_envtmp", "wtur_supwh",
+/* A state of a model, as model_state has it. */
+struct ctl_import_state {
+	char profile[PROFILE_NAME_MAX];
+	int64_t code;
+	char name[64];
 };
-#define CTL_IMPORT_NCOLS 9
-enum { COL_TIME, COL_ASSET, COL_W, COL_WS, COL_WD, COL_TURST, COL_PITCH,
-       COL_TMP, COL_SUPWH };
+
+/* A device of the database, with what its rows are judged by. */
+struct ctl_import_device {
+	char name[DEVICE_NAME_MAX];
+	char profile[PROFILE_NAME_MAX];
+	int id;
+	double rated_kw;                       /* 0 when not known */
+	const struct ctl_import_state *states; /* its model's, sorted */
+	int nstates;
+};
 
 struct ctl_import {
 	const char *file;
-	int map[64];	/* file column -> ours, or -1 to skip */
-	int nfile;
+	int mark_invalid; /* implausible values kept, marked, not refused */
 	int errors;
-	char *copy; /* the staging rows, COPY text */
-	size_t len, cap;
+	long rows, marked;
+	struct ctl_import_device *devices; /* sorted by name */
+	int ndevices;
+	struct ctl_import_state *states; /* a model's states together */
+	int nstates;
+	/* The (device, period) pairs seen, for a period given twice: an
+	 * open-addressed table of keys and the line that gave each. */
+	uint64_t *seen_key;
+	long *seen_line;
+	size_t seen_cap, seen_n;
+	struct copybin copy;
+	PGconn *conn; /* in COPY while copying */
+	int copying;
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -49,315 +78,649 @@ ctl_import_error(struct ctl_import *im, long line, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void
-ctl_import_put(struct ctl_import *im, const char *s, size_t n)
-{
-	if (im->len + n + 1 > im->cap) {
-		im->cap = (im->len + n + 1) * 2;
-		im->copy = xreallocarray(im->copy, im->cap, 1);
-	}
-	memcpy(im->copy + im->len, s, n);
-	im->len += n;
-}
-
-/* Splits a CSV line in place (no quoting: the format has none). Returns
- * the number of fields. */
 static int
-ctl_import_split(char *line, char **fields, int max)
+ctl_import_device_cmp(const void *a, const void *b)
 {
-	int n = 0;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	for (char *p = line;; p++) {
-		if (n < max)
-			fields[n] = p;
-		n++;
-		p += strcspn(p, ",");
-		if (*p == '\0')
-			break;
-		*p = '\0';
-	}
-	return n;
+	return strcmp(((const struct ctl_import_device *)a)->name,
+	              ((const struct ctl_import_device *)b)->name);
 }
 
 static int
-ctl_import_header(struct ctl_import *im, char *line, int skip_unknown)
+ctl_import_register_state(PGconn *conn, const char *profile,
+                          const struct profile_state *st)
 {
-	char *fields[64];
-	int n = ctl_import_split(line, fields, 64), seen[CTL_IMPORT_NCOLS] = { 0 };
-
-	if (n > 64) {
-		ctl_import_error(im, 1, "more than 64 columns");
-		return -1;
-	}
-	im->nfile = n;
-	for (int i = 0; i < n; i++) {
-		im->map[i] = -1;
-		for (int k = 0; k < CTL_IMPORT_NCOLS; k++)
-			if (strcasecmp(fields[i], ctl_import_columns[k]) == 0)
-				im->map[i] = k;
-		if (im->map[i] == -1 && !skip_unknown)
-			ctl_import_error(im, 1,
-					 "unknown column '%s' (--skip-unknown "
-					 "ignores such columns)",
-					 fields[i]);
-		else if (im->map[i] >= 0 && seen[im->map[i]]++)
-			ctl_import_error(im, 1, "column '%s' appears twice",
-					 fields[i]);
-	}
-	if (!seen[COL_TIME] || !seen[COL_ASSET])
-		ctl_import_error(im, 1, "the columns time and asset_id are "
-					"required");
-	return im->errors ? -1 : 0;
-}
-
-/* A time with a UTC offset, e.g. 2025-03-01T10:20:00-03:00 or ...Z, on a
- * 10-minute boundary. Writes it back as UTC for PostgreSQL. */
-static int
-ctl_import_time(const char *s, char *out, size_t n)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, used = 0;
-	char sep, sign;
-
-	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi,
-		   &sec, &used) != 7 ||
-	    (sep != 'T' && sep != ' '))
-		return -1;
-	s += used;
-	if (strcmp(s, "Z") == 0 || strcmp(s, "+00:00") == 0) {
-		sign = '+';
-	} else if (sscanf(s, "%c%2d:%2d%n", &sign, &oh, &om, &used) == 3 &&
-		   (sign == '+' || sign == '-') && s[used] == '\0') {
-		;
-	} else {
-		return -1;
-	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec != 0 || mi % 10 != 0 || om % 10 != 0)
-		return -1;
-	snprintf(out, n, "%04d-%02d-%02d %02d:%02d:00%c%02d:%02d", y, mo, d, h,
-		 mi, sign, oh, om);
-	return 0;
-}
-
-static int
-ctl_import_number(const char *s)
-{
-	char *end;
-
-	if (*s == '\0')
-		return 0;
-	errno = 0;
-	strtod(s, &end);
-	return *end == '\0' && errno == 0 ? 0 : -1;
-}
-
-static void
-ctl_import_line(struct ctl_import *im, long lineno, char *line)
-{
-	char *fields[64], *val[CTL_IMPORT_NCOLS] = { 0 }, when[64];
-	int n = ctl_import_split(line, fields, 64);
-	char num[32];
-
-	if (n != im->nfile) {
-		ctl_import_error(im, lineno, "%d fields, the header has %d", n,
-				 im->nfile);
-		return;
-	}
-	for (int i = 0; i < n; i++)
-		if (im->map[i] >= 0)
-			val[im->map[i]] = fields[i];
-	if (ctl_import_time(val[COL_TIME], when, sizeof(when)) == -1) {
-		ctl_import_error(im, lineno,
-				 "time '%s' is not an ISO 8601 10-minute "
-				 "period start with a UTC offset",
-				 val[COL_TIME]);
-		return;
-	}
-	if (val[COL_ASSET][0] == '\0' || strpbrk(val[COL_ASSET], "\t\\")) {
-		ctl_import_error(im, lineno, "bad asset_id '%s'", val[COL_ASSET]);
-		return;
-	}
-	snprintf(num, sizeof(num), "%ld\t", lineno);
-	ctl_import_put(im, num, strlen(num));
-	ctl_import_put(im, when, strlen(when));
-	for (int k = COL_ASSET; k < CTL_IMPORT_NCOLS; k++) {
-		const char *v = val[k] ? val[k] : "";
-
-		if (k != COL_ASSET && ctl_import_number(v) == -1) {
-			ctl_import_error(im, lineno,
-					 "column %s: '%s' is not a number",
-					 ctl_import_columns[k], v);
-			return;
-		}
-		ctl_import_put(im, "\t", 1);
-		if (*v == '\0')
-			ctl_import_put(im, "\\N", 2);
-		else
-			ctl_import_put(im, v, strlen(v));
-	}
-	ctl_import_put(im, "\n", 1);
-}
-
-/* Loads the checked rows in one transaction. */
-static int
-ctl_import_load(struct ctl_import *im, PGconn *conn)
-{
+	char code[24];
+	const char *params[4] = {profile, code, st->name,
+	                         profile_category_name(st->category)};
 	PGresult *r;
+	int rc = 0;
 
-	if (ctl_db_exec(conn, "BEGIN", "import", NULL) == -1 ||
-	    ctl_db_exec(conn,
-			    "CREATE TEMP TABLE import_row (line int, period "
-			    "timestamptz, asset text, w real, ws real, wd real, "
-			    "turst real, pitch real, tmp real, kwh float8) ON "
-			    "COMMIT DROP", "import", NULL) == -1)
-		return -1;
-	r = PQexec(conn, "COPY import_row FROM STDIN");
+	snprintf(code, sizeof(code), "%" PRId64, st->code);
+	r = PQexecParams(conn,
+	                 "SELECT vento_register_state($1, $2::bigint, $3, $4)",
+	                 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: import: states of %s: %s", profile,
+		        PQresultErrorMessage(r));
+		rc = -1;
+	}
 	PQclear(r);
-	if (PQputCopyData(conn, im->copy, (int)im->len) != 1 ||
-	    PQputCopyEnd(conn, NULL) != 1)
-		return -1;
-	while ((r = PQgetResult(conn)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			fprintf(stderr, "ventoctl: import: %s",
-				PQresultErrorMessage(r));
+	return rc;
+}
+
+/* Registers the configured devices and their models' states as ventod
+ * does when it connects, so that history can come before the first poll. */
+static int
+ctl_import_register(PGconn *conn, const struct config *c)
+{
+	static const char *const kinds[] = {"turbine", "meter"};
+
+	for (int i = 0; i < c->ndevices; i++) {
+		const struct device *d = &c->devices[i];
+		char wrap[32], rated[32];
+		const char *params[5] = {d->name, kinds[d->kind],
+		                         d->profile->name, wrap, rated};
+		PGresult *r;
+
+		snprintf(wrap, sizeof(wrap), "%.0f",
+		         profile_counter_wrap_wh(d->profile));
+		snprintf(rated, sizeof(rated), "%g", d->profile->rated_kw);
+		r = PQexecParams(conn,
+		                 "SELECT vento_register_device($1, $2, $3, "
+		                 "$4::bigint, $5::real)",
+		                 5, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "ventoctl: import: device %s: %s",
+			        d->name, PQresultErrorMessage(r));
 			PQclear(r);
 			return -1;
 		}
 		PQclear(r);
 	}
-	/* Every asset must be a known device, every period once. */
-	r = PQexec(conn,
-		   "SELECT i.line, i.asset, (d.id IS NULL), "
-		   "  count(*) OVER (PARTITION BY i.asset, i.period) > 1 "
-		   "FROM import_row i LEFT JOIN device d ON d.name = i.asset "
-		   "WHERE d.id IS NULL OR (i.asset, i.period) IN ("
-		   "  SELECT asset, period FROM import_row GROUP BY 1, 2 "
-		   "  HAVING count(*) > 1) ORDER BY i.line LIMIT 20");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "ventoctl: import: %s", PQresultErrorMessage(r));
+	for (int p = 0; p < c->nprofiles; p++) {
+		const struct profile *pr = c->profiles[p];
+		const struct vento_plugin_state *st;
+		const char *why;
+		struct plugin *pl;
+		int rc = 0;
+
+		for (int i = 0; i < pr->nstates; i++)
+			if (ctl_import_register_state(conn, pr->name,
+			                              &pr->states[i]) == -1)
+				return -1;
+		/* A driver's states stand in where the profile has none. */
+		if (pr->nstates > 0 || pr->plugin[0] == '\0')
+			continue;
+		if ((pl = plugin_open(c->plugin_dir, pr->plugin, &why)) ==
+		    NULL) {
+			fprintf(stderr, "%s: plugin '%s': %s\n", pr->file,
+			        pr->plugin, why);
+			return -1;
+		}
+		for (st = plugin_driver(pl)->states; st && st->name && rc == 0;
+		     st++) {
+			struct profile_state ps = {.code = st->code,
+			                           .category = st->category};
+
+			snprintf(ps.name, sizeof(ps.name), "%s", st->name);
+			rc = ctl_import_register_state(conn, pr->name, &ps);
+		}
+		plugin_close(pl);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the database's devices and states, which rows are judged by. */
+static int
+ctl_import_load_devices(struct ctl_import *im)
+{
+	PGresult *r = PQexec(im->conn, "SELECT profile, code, name FROM "
+	                               "model_state ORDER BY profile, code");
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		goto fail;
+	im->nstates = PQntuples(r);
+	im->states = xcalloc((size_t)im->nstates + 1, sizeof(*im->states));
+	for (int i = 0; i < im->nstates; i++) {
+		struct ctl_import_state *s = &im->states[i];
+
+		snprintf(s->profile, sizeof(s->profile), "%s",
+		         PQgetvalue(r, i, 0));
+		s->code = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		snprintf(s->name, sizeof(s->name), "%s", PQgetvalue(r, i, 2));
+	}
+	PQclear(r);
+	r = PQexec(im->conn, "SELECT name, id, rated_kw, profile FROM device");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		goto fail;
+	im->ndevices = PQntuples(r);
+	im->devices = xcalloc((size_t)im->ndevices + 1, sizeof(*im->devices));
+	for (int i = 0; i < im->ndevices; i++) {
+		struct ctl_import_device *d = &im->devices[i];
+		const char *profile = PQgetvalue(r, i, 3);
+
+		snprintf(d->name, sizeof(d->name), "%s", PQgetvalue(r, i, 0));
+		d->id = atoi(PQgetvalue(r, i, 1));
+		d->rated_kw = strtod(PQgetvalue(r, i, 2), NULL);
+		snprintf(d->profile, sizeof(d->profile), "%s", profile);
+		for (int k = 0; k < im->nstates; k++)
+			if (strcmp(im->states[k].profile, profile) == 0) {
+				if (d->nstates++ == 0)
+					d->states = &im->states[k];
+			}
+	}
+	PQclear(r);
+	qsort(im->devices, (size_t)im->ndevices, sizeof(*im->devices),
+	      ctl_import_device_cmp);
+	return 0;
+fail:
+	fprintf(stderr, "ventoctl: import: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return -1;
+}
+
+/* Where a device's 10-minute values can physically be. Power may be a
+ * little negative (a turbine at rest draws its own supply) and a little
+ * above rated (gusts, overrating), by as much as the counter check of
+ * 005_statistics.sql allows; the energy of a period is at most that power
+ * for 10 minutes. A device whose rated power is not known is held to the
+ * largest turbines built. */
+static void
+ctl_import_limits(const struct ctl_import_device *d, int col, double *lo,
+                  double *hi)
+{
+	double rated = d->rated_kw > 0 ? d->rated_kw : 30000;
+
+	switch (col) {
+	case CSV_W:
+		*lo = -0.1 * rated;
+		*hi = 1.2 * rated;
+		break;
+	case CSV_SUPWH:
+		*lo = 0;
+		*hi = 1.2 * rated / 6;
+		break;
+	case CSV_WS:
+		*lo = 0; /* beyond the strongest gust measured at hub height */
+		*hi = 100;
+		break;
+	case CSV_WD:
+		*lo = 0;
+		*hi = 360;
+		break;
+	case CSV_PITCH:
+		*lo = -180;
+		*hi = 180;
+		break;
+	case CSV_TMP: /* beyond the coldest and hottest air measured */
+		*lo = -90;
+		*hi = 60;
+		break;
+	default:
+		*lo = -INFINITY;
+		*hi = INFINITY;
+	}
+}
+
+/* Says what is wrong with a state, then the states the model has. */
+static void __attribute__((format(printf, 4, 5)))
+ctl_import_state_names(const struct ctl_import_device *d, char *why, size_t n,
+                       const char *fmt, ...)
+{
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	for (int i = 0; i < d->nstates && (len = strlen(why)) < n; i++)
+		snprintf(why + len, n - len, "%s%" PRId64 " '%s'",
+		         i ? ", " : " (", d->states[i].code, d->states[i].name);
+	if (d->nstates && (len = strlen(why)) < n)
+		snprintf(why + len, n - len, ")");
+}
+
+/* The state's code, from a code or the model's name for it. Returns 0, or
+ * -1 with the reason in why. */
+static int
+ctl_import_state(const struct ctl_import_device *d, struct csv_row *row,
+                 char *why, size_t n)
+{
+	if (!(row->present & 1u << CSV_TURST))
+		return 0;
+	if (row->state_name) {
+		for (int i = 0; i < d->nstates; i++)
+			if (strcasecmp(d->states[i].name, row->state_name) ==
+			    0) {
+				row->state_code = d->states[i].code;
+				row->state_is_code = 1;
+				return 0;
+			}
+		ctl_import_state_names(d, why, n,
+		                       "state '%s' is no state of "
+		                       "%s's model %s",
+		                       row->state_name, d->name, d->profile);
+	} else if (d->nstates == 0) {
+		if (row->state_code >= 0 && row->state_code <= 32767)
+			return 0;
+		snprintf(why, n, "state %" PRId64 " is out of range 0..32767",
+		         row->state_code);
+	} else {
+		for (int i = 0; i < d->nstates; i++)
+			if (d->states[i].code == row->state_code)
+				return 0;
+		ctl_import_state_names(d, why, n,
+		                       "state %" PRId64 " is no state of %s's "
+		                       "model %s",
+		                       row->state_code, d->name, d->profile);
+	}
+	return -1;
+}
+
+/* Judges a row against its device. Returns a mask of the implausible
+ * columns (bit 1 << column), naming the first in why. */
+static unsigned
+ctl_import_judge(const struct ctl_import_device *d, struct csv_row *row,
+                 char *why, size_t n)
+{
+	char other[256];
+	unsigned bad = 0;
+
+	for (int k = CSV_W; k < CSV_NCOLUMNS; k++) {
+		double lo, hi;
+
+		if (k == CSV_TURST || !(row->present & 1u << k))
+			continue;
+		ctl_import_limits(d, k, &lo, &hi);
+		if (row->value[k] >= lo && row->value[k] <= hi)
+			continue;
+		if (!bad)
+			snprintf(why, n,
+			         "column %s: %g %s is not plausible for %s "
+			         "(%g to %g %s)",
+			         csv_column_name(k), row->value[k],
+			         csv_column_unit(k), d->name, lo, hi,
+			         csv_column_unit(k));
+		bad |= 1u << k;
+	}
+	if ((row->present & 1u << CSV_TURST) &&
+	    ctl_import_state(d, row, bad ? other : why,
+	                     bad ? sizeof(other) : n) == -1)
+		bad |= 1u << CSV_TURST;
+	return bad;
+}
+
+/* The staging table's columns, in COPY order. */
+#define CTL_IMPORT_STAGE_FIELDS 11
+
+/* Sends what the buffer holds when it is big enough, or always. */
+static int
+ctl_import_flush(struct ctl_import *im, int always)
+{
+	if (im->copy.len == 0 || (!always && im->copy.len < CTL_IMPORT_CHUNK))
+		return 0;
+	if (PQputCopyData(im->conn, (const char *)im->copy.buf,
+	                  (int)im->copy.len) != 1) {
+		fprintf(stderr, "ventoctl: import: %s",
+		        PQerrorMessage(im->conn));
+		return -1;
+	}
+	im->copy.len = 0;
+	return 0;
+}
+
+/* Notes that line gives device id's period t (seconds). Returns 0, or the
+ * earlier line that gave it too. */
+static long
+ctl_import_seen(struct ctl_import *im, int id, int64_t t, long line)
+{
+	uint64_t key = (uint64_t)id << 40 | (uint64_t)(t / 600), h;
+	size_t i;
+
+	if (2 * (im->seen_n + 1) > im->seen_cap) {
+		uint64_t *keys = im->seen_key;
+		long *lines = im->seen_line;
+		size_t cap = im->seen_cap;
+
+		im->seen_cap = cap ? 2 * cap : 1 << 16;
+		im->seen_key = xcalloc(im->seen_cap, sizeof(*im->seen_key));
+		im->seen_line = xcalloc(im->seen_cap, sizeof(*im->seen_line));
+		im->seen_n = 0;
+		for (size_t k = 0; k < cap; k++)
+			if (lines[k])
+				ctl_import_seen(
+				    im, (int)(keys[k] >> 40),
+				    (int64_t)(keys[k] & ((1ULL << 40) - 1)) *
+				        600,
+				    lines[k]);
+		free(keys);
+		free(lines);
+	}
+	/* Fibonacci hashing: keys of one device differ in their low bits. */
+	h = key * 0x9e3779b97f4a7c15ULL;
+	for (i = (size_t)(h >> 20) & (im->seen_cap - 1); im->seen_line[i];
+	     i = (i + 1) & (im->seen_cap - 1))
+		if (im->seen_key[i] == key)
+			return im->seen_line[i];
+	im->seen_key[i] = key;
+	im->seen_line[i] = line;
+	im->seen_n++;
+	return 0;
+}
+
+/* An implausible value is staged as it is, for the record of what was
+ * marked; only plausible ones reach the statistics (ctl_import_merge). */
+static void
+ctl_import_value(struct copybin *b, const struct csv_row *row, int col)
+{
+	if (row->present & 1u << col)
+		copybin_float(b, COPYBIN_FLOAT8, row->value[col]);
+	else
+		copybin_null(b);
+}
+
+/* Checks a line and stages it. Errors are counted and said. */
+static void
+ctl_import_line(struct ctl_import *im, long lineno, char *line,
+                const struct csv_header *h)
+{
+	struct ctl_import_device key, *d;
+	struct csv_row row;
+	char why[512];
+	unsigned bad;
+	long first;
+
+	if (csv_row_parse(h, line, &row, why, sizeof(why)) == -1) {
+		ctl_import_error(im, lineno, "%s", why);
+		return;
+	}
+	snprintf(key.name, sizeof(key.name), "%s", row.asset);
+	d = strlen(row.asset) < sizeof(key.name)
+	        ? bsearch(&key, im->devices, (size_t)im->ndevices, sizeof(key),
+	                  ctl_import_device_cmp)
+	        : NULL;
+	if (d == NULL) {
+		ctl_import_error(im, lineno,
+		                 "asset_id '%s' is no device of %s or the "
+		                 "database",
+		                 row.asset, "vento.conf");
+		return;
+	}
+	if ((first = ctl_import_seen(im, d->id, row.period, lineno)) != 0) {
+		ctl_import_error(im, lineno,
+		                 "asset_id '%s' has this period twice (line "
+		                 "%ld)",
+		                 row.asset, first);
+		return;
+	}
+	bad = ctl_import_judge(d, &row, why, sizeof(why));
+	if (bad && !im->mark_invalid) {
+		ctl_import_error(im, lineno,
+		                 "%s (--mark-invalid imports such values "
+		                 "marked invalid)",
+		                 why);
+		return;
+	}
+	im->rows++;
+	im->marked += bad != 0;
+	if (im->errors)
+		return; /* nothing more is sent: it will be rolled back */
+	copybin_row(&im->copy, CTL_IMPORT_STAGE_FIELDS);
+	copybin_int(&im->copy, COPYBIN_INT4, lineno);
+	copybin_int(&im->copy, COPYBIN_INT2, d->id);
+	copybin_time(&im->copy, row.period * 1000);
+	ctl_import_value(&im->copy, &row, CSV_W);
+	ctl_import_value(&im->copy, &row, CSV_WS);
+	ctl_import_value(&im->copy, &row, CSV_WD);
+	if ((row.present & 1u << CSV_TURST) && row.state_is_code &&
+	    !(bad & 1u << CSV_TURST))
+		copybin_int(&im->copy, COPYBIN_INT8, row.state_code);
+	else
+		copybin_null(&im->copy);
+	ctl_import_value(&im->copy, &row, CSV_PITCH);
+	ctl_import_value(&im->copy, &row, CSV_TMP);
+	ctl_import_value(&im->copy, &row, CSV_SUPWH);
+	copybin_int(&im->copy, COPYBIN_INT4, (int64_t)bad);
+	if (ctl_import_flush(im, 0) == -1)
+		im->errors++;
+}
+
+static int
+ctl_import_begin(struct ctl_import *im, const struct config *c)
+{
+	PGresult *r;
+
+	if (ctl_db_exec(im->conn, "BEGIN", "import", NULL) == -1 ||
+	    ctl_import_register(im->conn, c) == -1 ||
+	    ctl_import_load_devices(im) == -1 ||
+	    ctl_db_exec(im->conn,
+	                "CREATE TEMP TABLE import_row (line int, device_id "
+	                "smallint, period timestamptz, w float8, ws float8, "
+	                "wd float8, turst bigint, pitch float8, tmp float8, "
+	                "kwh float8, bad int) ON COMMIT DROP",
+	                "import", NULL) == -1)
+		return -1;
+	r = PQexec(im->conn, "COPY import_row FROM STDIN (FORMAT binary)");
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		fprintf(stderr, "ventoctl: import: %s",
+		        PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
-	for (int i = 0; i < PQntuples(r); i++)
-		ctl_import_error(im, atol(PQgetvalue(r, i, 0)),
-				 strcmp(PQgetvalue(r, i, 2), "t") == 0
-					 ? "asset_id '%s' is no device of the "
-					   "database (ventod registers them)"
-					 : "asset_id '%s' has this period "
-					   "twice",
-				 PQgetvalue(r, i, 1));
 	PQclear(r);
-	if (im->errors)
-		return -1;
-	if (ctl_db_exec(conn,
-		"INSERT INTO stat_10min (device_id, period, source, n, valid, "
-		"  wtur_w_mean, wmet_horwdspd_mean, wmet_horwddir_mean, "
-		"  wtur_turst, wrot_blpthangval_mean, wmet_envtmp_mean, "
-		"  t_available, t_unavailable, t_excluded, t_unknown, "
-		"  energy_kwh, potential_kwh) "
-		"SELECT d.id, i.period, 'import', 600, true, i.w, i.ws, i.wd, "
-		"  i.turst, i.pitch, i.tmp, "
-		"  600 * (g.g = 'available')::int, "
-		"  600 * (g.g = 'unavailable')::int, "
-		"  600 * (g.g = 'excluded')::int, 600 * (g.g = 'unknown')::int, "
-		"  i.kwh, vento_ref_power(d.profile, i.ws) / 6.0 "
-		"FROM import_row i JOIN device d ON d.name = i.asset "
-		"LEFT JOIN model_state ms ON ms.profile = d.profile "
-		"  AND ms.code = i.turst, "
-		"LATERAL (SELECT vento_category_group(ms.category) AS g) g "
-		/* Statistics from raw samples win; the same file again
-		 * rewrites the same values. */
-		"ON CONFLICT (device_id, period) DO UPDATE SET "
-		"  wtur_w_mean = excluded.wtur_w_mean, "
-		"  wmet_horwdspd_mean = excluded.wmet_horwdspd_mean, "
-		"  wmet_horwddir_mean = excluded.wmet_horwddir_mean, "
-		"  wtur_turst = excluded.wtur_turst, "
-		"  wrot_blpthangval_mean = excluded.wrot_blpthangval_mean, "
-		"  wmet_envtmp_mean = excluded.wmet_envtmp_mean, "
-		"  t_available = excluded.t_available, "
-		"  t_unavailable = excluded.t_unavailable, "
-		"  t_excluded = excluded.t_excluded, "
-		"  t_unknown = excluded.t_unknown, "
-		"  energy_kwh = excluded.energy_kwh, "
-		"  potential_kwh = excluded.potential_kwh "
-		"WHERE stat_10min.source = 'import'", "import", NULL) == -1 ||
-	    ctl_db_exec(conn,
-		"SELECT vento_rollup_days(min(period), max(period) + "
-		"interval '10 minutes') FROM import_row", "import", NULL) == -1)
-		return -1;
+	im->copying = 1;
+	copybin_begin(&im->copy);
 	return 0;
+}
+
+/* Ends the COPY: cancelled when there were errors. Returns 0 or -1. */
+static int
+ctl_import_end_copy(struct ctl_import *im)
+{
+	PGresult *r;
+	int rc = 0;
+
+	im->copying = 0;
+	if (im->errors == 0) {
+		copybin_end(&im->copy);
+		if (ctl_import_flush(im, 1) == -1)
+			return -1;
+	}
+	if (PQputCopyEnd(im->conn, im->errors ? "errors in the file" : NULL) !=
+	    1)
+		return -1;
+	while ((r = PQgetResult(im->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && im->errors == 0) {
+			fprintf(stderr, "ventoctl: import: %s",
+			        PQresultErrorMessage(r));
+			rc = -1;
+		}
+		PQclear(r);
+	}
+	return im->errors ? -1 : rc;
+}
+
+/* Merges the staged rows into the statistics. Statistics computed from
+ * raw samples win; the same file again rewrites the same values. Prints
+ * the counts. Returns 0 or -1. */
+static int
+ctl_import_merge(struct ctl_import *im)
+{
+	PGresult *r;
+	long fresh, replaced;
+
+	r = PQexec(
+	    im->conn,
+	    "WITH merged AS ("
+	    "INSERT INTO stat_10min (device_id, period, source, n, valid, "
+	    "  wtur_w_mean, wmet_horwdspd_mean, wmet_horwddir_mean, "
+	    "  wtur_turst, wrot_blpthangval_mean, wmet_envtmp_mean, "
+	    "  t_available, t_unavailable, t_excluded, t_unknown, "
+	    "  energy_kwh, potential_kwh, implausible) "
+	    "SELECT i.device_id, i.period, 'import', 600, i.bad = 0, "
+	    "  CASE WHEN i.bad & 4 = 0 THEN i.w END, "
+	    "  CASE WHEN i.bad & 8 = 0 THEN i.ws END, "
+	    "  CASE WHEN i.bad & 16 = 0 THEN i.wd END, "
+	    "  CASE WHEN i.bad & 32 = 0 THEN i.turst END, "
+	    "  CASE WHEN i.bad & 64 = 0 THEN i.pitch END, "
+	    "  CASE WHEN i.bad & 128 = 0 THEN i.tmp END, "
+	    "  600 * (g.g = 'available')::int, "
+	    "  600 * (g.g = 'unavailable')::int, "
+	    "  600 * (g.g = 'excluded')::int, 600 * (g.g = 'unknown')::int, "
+	    "  CASE WHEN i.bad & 256 = 0 THEN i.kwh END, "
+	    "  CASE WHEN i.bad & 8 = 0 THEN "
+	    "    vento_ref_power(d.profile, i.ws) / 6.0 END, "
+	    "  CASE WHEN i.bad <> 0 THEN concat_ws(' ', "
+	    "    CASE WHEN i.bad & 4 <> 0 THEN 'wtur_w=' || i.w END, "
+	    "    CASE WHEN i.bad & 8 <> 0 THEN 'wmet_horwdspd=' || i.ws END, "
+	    "    CASE WHEN i.bad & 16 <> 0 THEN 'wmet_horwddir=' || i.wd END, "
+	    "    CASE WHEN i.bad & 32 <> 0 THEN 'wtur_turst' END, "
+	    "    CASE WHEN i.bad & 64 <> 0 THEN 'wrot_blpthangval=' || i.pitch "
+	    "END, "
+	    "    CASE WHEN i.bad & 128 <> 0 THEN 'wmet_envtmp=' || i.tmp END, "
+	    "    CASE WHEN i.bad & 256 <> 0 THEN 'wtur_supwh=' || i.kwh END) "
+	    "END "
+	    "FROM import_row i JOIN device d ON d.id = i.device_id "
+	    "LEFT JOIN model_state ms ON ms.profile = d.profile "
+	    "  AND ms.code = i.turst AND i.bad & 32 = 0, "
+	    "LATERAL (SELECT vento_category_group(ms.category) AS g) g "
+	    "ON CONFLICT (device_id, period) DO UPDATE SET "
+	    "  valid = excluded.valid, "
+	    "  wtur_w_mean = excluded.wtur_w_mean, "
+	    "  wmet_horwdspd_mean = excluded.wmet_horwdspd_mean, "
+	    "  wmet_horwddir_mean = excluded.wmet_horwddir_mean, "
+	    "  wtur_turst = excluded.wtur_turst, "
+	    "  wrot_blpthangval_mean = excluded.wrot_blpthangval_mean, "
+	    "  wmet_envtmp_mean = excluded.wmet_envtmp_mean, "
+	    "  t_available = excluded.t_available, "
+	    "  t_unavailable = excluded.t_unavailable, "
+	    "  t_excluded = excluded.t_excluded, "
+	    "  t_unknown = excluded.t_unknown, "
+	    "  energy_kwh = excluded.energy_kwh, "
+	    "  potential_kwh = excluded.potential_kwh, "
+	    "  implausible = excluded.implausible "
+	    "WHERE stat_10min.source = 'import' "
+	    "RETURNING xmax = 0 AS fresh) "
+	    "SELECT count(*) FILTER (WHERE fresh), "
+	    "  count(*) FILTER (WHERE NOT fresh) FROM merged");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: import: %s",
+		        PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	fresh = atol(PQgetvalue(r, 0, 0));
+	replaced = atol(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (ctl_db_exec(im->conn,
+	                "SELECT vento_rollup_days(min(period), max(period) + "
+	                "interval '10 minutes') FROM import_row",
+	                "import", NULL) == -1 ||
+	    ctl_db_exec(im->conn, "COMMIT", "import", NULL) == -1)
+		return -1;
+	printf("%s: %ld periods: %ld new, %ld replaced, %ld kept as computed "
+	       "from raw samples",
+	       im->file, im->rows, fresh, replaced,
+	       im->rows - fresh - replaced);
+	if (im->marked)
+		printf("; %ld marked invalid", im->marked);
+	printf("\n");
+	return 0;
+}
+
+static void
+ctl_import_usage(FILE *f)
+{
+	fprintf(f, "usage: ventoctl import [--skip-unknown] [--mark-invalid] "
+	           "FILE.csv\n");
 }
 
 int
 ctl_import(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_import im = { 0 };
+	struct ctl_import im = {0};
+	struct csv_header h;
 	int skip_unknown = 0;
-	char *line = NULL;
+	char *line = NULL, why[512];
 	size_t cap = 0;
-	long lineno = 0, rows = 0;
-	PGconn *conn;
-	FILE *f;
+	long lineno = 0;
+	struct config *c;
+	FILE *f = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--skip-unknown") == 0)
 			skip_unknown = 1;
+		else if (strcmp(argv[i], "--mark-invalid") == 0)
+			im.mark_invalid = 1;
 		else if (strcmp(argv[i], "--help") == 0) {
-			printf("usage: ventoctl import [--skip-unknown] FILE.csv\n"
-			       "Loads 10-minute history: columns time, asset_id, "
-			       "WTUR_W, WMET_HorWdSpd, WMET_HorWdDir, WTUR_TurSt,\n"
-			       "WROT_BlPthAngVal, WMET_EnvTmp, WTUR_SupWh (kWh "
-			       "in the period), any case.\n");
+			ctl_import_usage(stdout);
+			printf(
+			    "Loads 10-minute history: columns time, asset_id "
+			    "and WTUR_SupWh (kWh in the period), and\n"
+			    "WTUR_W, WMET_HorWdSpd, WMET_HorWdDir, "
+			    "WTUR_TurSt, WROT_BlPthAngVal, WMET_EnvTmp,\n"
+			    "any case. See ventoctl(1) for units, states and "
+			    "limits.\n");
 			return CTL_OK;
-		} else if (im.file == NULL)
+		} else if (im.file == NULL && argv[i][0] != '-')
 			im.file = argv[i];
-		else
+		else {
+			ctl_import_usage(stderr);
 			return CTL_USAGE;
+		}
 	}
 	if (im.file == NULL) {
-		fprintf(stderr, "usage: ventoctl import [--skip-unknown] FILE.csv\n");
+		ctl_import_usage(stderr);
 		return CTL_USAGE;
 	}
 	if ((f = fopen(im.file, "r")) == NULL) {
 		fprintf(stderr, "ventoctl: import: %s: %s\n", im.file,
-			strerror(errno));
+		        strerror(errno));
 		return CTL_FAIL;
 	}
-	while (getline(&line, &cap, f) != -1) {
-		lineno++;
-		if (lineno == 1) {
-			if (ctl_import_header(&im, line, skip_unknown) == -1)
-				break;
-			continue;
-		}
-		if (line[strspn(line, " \r\n")] == '\0')
-			continue;
-		ctl_import_line(&im, lineno, line);
-		rows++;
-	}
-	free(line);
-	fclose(f);
-	if (lineno == 0)
+	if (getline(&line, &cap, f) == -1) {
 		ctl_import_error(&im, 1, "empty file");
-	if (im.errors == 0 && (conn = ctl_db_connect(ctl)) != NULL) {
-		if (ctl_import_load(&im, conn) == -1 ||
-		    ctl_db_exec(conn, "COMMIT", "import", NULL) == -1) {
+	} else if (csv_header_parse(&h, line, skip_unknown, why, sizeof(why)) ==
+	           -1) {
+		ctl_import_error(&im, 1, "%s", why);
+	} else if ((c = ctl_config(ctl)) == NULL) {
+		im.errors++; /* cfg_load said why */
+	} else if ((im.conn = ctl_db_connect(ctl)) == NULL ||
+	           ctl_import_begin(&im, c) == -1) {
+		im.errors++;
+	} else {
+		lineno = 1;
+		while (getline(&line, &cap, f) != -1) {
+			lineno++;
+			if (line[strspn(line, " \t\r\n")] == '\0')
+				continue;
+			ctl_import_line(&im, lineno, line, &h);
+		}
+		if (ferror(f))
+			ctl_import_error(&im, lineno, "%s", strerror(errno));
+		if (ctl_import_end_copy(&im) == -1 ||
+		    ctl_import_merge(&im) == -1) {
 			if (im.errors == 0)
 				im.errors++;
 		}
-		PQfinish(conn);
-	} else if (im.errors == 0) {
-		im.errors++;
 	}
-	free(im.copy);
+	free(line);
+	fclose(f);
+	if (im.conn)
+		PQfinish(im.conn); /* without COMMIT: rolled back */
+	free(im.copy.buf);
+	free(im.devices);
+	free(im.states);
+	free(im.seen_key);
+	free(im.seen_line);
 	if (im.errors) {
 		if (im.errors > CTL_IMPORT_MAX_ERRORS)
 			fprintf(stderr, "%s: %d more errors\n", im.file,
-				im.errors - CTL_IMPORT_MAX_ERRORS);
+			        im.errors - CTL_IMPORT_MAX_ERRORS);
 		fprintf(stderr, "%s: nothing imported\n", im.file);
 		return CTL_FAIL;
 	}
-	printf("%s: %ld periods imported\n", im.file, rows);
 	return CTL_OK;
 }

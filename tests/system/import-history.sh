@@ -56,14 +56,14 @@ check "line 5: not a number" grep -q "bad.csv:5: column wtur_w: 'lots' is not a 
 check "line 7: too few fields" grep -q "bad.csv:7: 3 fields, the header has 4" "$WORK/import.out"
 check "nothing was loaded" test "$(q "SELECT count(*) FROM stat_10min WHERE period >= '2025-04-01'")" = 0
 
-printf 'time,asset_id,WTUR_W\n2025-04-01T00:00:00-03:00,T09,1\n2025-04-01T00:10:00-03:00,T01,1\n2025-04-01T00:10:00-03:00,T01,2\n' >"$WORK/dev.csv"
+printf 'time,asset_id,WTUR_W,WTUR_SupWh\n2025-04-01T00:00:00-03:00,T09,1,0\n2025-04-01T00:10:00-03:00,T01,1,0\n2025-04-01T00:10:00-03:00,T01,2,0\n' >"$WORK/dev.csv"
 import "$WORK/dev.csv"
 check_eq "unknown devices and doubled periods fail" 1 "$?"
 check "an unknown device names its line" grep -q "dev.csv:2: asset_id 'T09' is no device" "$WORK/import.out"
 check "a doubled period names its lines" grep -q "dev.csv:4: asset_id 'T01' has this period twice" "$WORK/import.out"
 check_eq "and nothing was loaded" 0 "$(q "SELECT count(*) FROM stat_10min WHERE period >= '2025-04-01'")"
 
-printf 'time,asset_id,WTUR_W,WROT_RotSpd\n2025-04-01T00:00:00-03:00,T01,1,9\n' >"$WORK/extra.csv"
+printf 'time,asset_id,WTUR_W,WROT_RotSpd,WTUR_SupWh\n2025-04-01T00:00:00-03:00,T01,1,9,0\n' >"$WORK/extra.csv"
 import "$WORK/extra.csv"
 check_eq "an unknown column fails" 1 "$?"
 check "and says how to skip it" grep -q "extra.csv:1: unknown column 'WROT_RotSpd' (--skip-unknown" "$WORK/import.out"
