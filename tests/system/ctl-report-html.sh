@@ -6,8 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-vento_farm 1
-vento_psql -f "$VENTO_ROOT/tests/lib/gen-year.sql" >/dev/null
+vento_year_farm
 ctl() { "$BIN/ventoctl" -c "$WORK/vento.conf" "$@"; }
 
 check "ventoctl report writes the page" ctl report --month 2025-08 -o "$WORK/report.html"

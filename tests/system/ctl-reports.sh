@@ -6,8 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-vento_farm 1
-vento_psql -f "$VENTO_ROOT/tests/lib/gen-year.sql" >/dev/null
+vento_year_farm
 q() { vento_psql -c "$1"; }
 ctl() { "$BIN/ventoctl" -c "$WORK/vento.conf" "$@"; }
 
@@ -106,9 +105,18 @@ run_check 2 "ventod stopped" spool
 rm "$WORK/state/health"
 run_check 3 "no health file" spool
 
-# all: the worst of them.
-health 4242 0 "$now_ms" 0
+# all: the worst of them. The rows comm and freshness judge were written
+# a dozen checks ago; on a loaded machine those took over 55 s, the rows
+# fell out of comm's 60 s window (40 silent: CRITICAL, exit 2) and out of
+# freshness's. So the same 37 devices answer again just now, and the
+# health file is new: comm 3 silent (WARNING), freshness, spool OK, yearly
+# UNKNOWN (2026 has no data) which ranks below WARNING.
+q "DELETE FROM raw_sample" >/dev/null
+q "INSERT INTO raw_sample (time, device_id, quality, wtur_w)
+   SELECT now(), id, 0, 1000 FROM device WHERE id <= 37" >/dev/null
+health 4242 0 "$(($(date +%s) * 1000))" 0
 run_check 1 "all: comm's warning is the worst" all
+check "all: names comm's warning" grep -q 'comm: 3 of 40 silent\|comm WARNING' "$WORK/check.out"
 
 # The database unreachable: UNKNOWN.
 PGHOST=$WORK/nowhere run_check 3 "yearly with the database unreachable" yearly

@@ -105,8 +105,10 @@ check_eq "garbage: T04's rows say link while garbled" "4" "$(during T04 $((first
 check "garbage: back within a backoff period" test "$(recovered T04 "$cleared_at")" -le 31
 check "disconnect: T07 lost some ticks to the drops" \
 	test "$(q "SELECT count(*) FROM r WHERE name = 'T07' AND t < $cleared_at AND quality <> 0")" -gt 0
-check "disconnect: and still read most ticks" \
-	test "$(q "SELECT count(*) FROM r WHERE name = 'T07' AND t < $cleared_at AND quality = 0")" -gt 5
+t07_good=$(q "SELECT count(*) FROM r WHERE name = 'T07' AND t < $cleared_at AND quality = 0")
+t07_all=$(q "SELECT count(*) FROM r WHERE name = 'T07' AND t < $cleared_at")
+check "disconnect: and still read most ticks ($t07_good of $t07_all)" \
+	test $((2 * t07_good)) -gt "$t07_all"
 check_eq "refuse: T06's rows say link while refused" "4" "$(during T06 $((refuse_at + 2)) "$refuse_end")"
 check "refuse: back within a backoff period after 30 s refused ($(recovered T06 "$refuse_end") s)" \
 	test "$(recovered T06 "$refuse_end")" -le 31
@@ -122,6 +124,6 @@ if [ "$wrapped" -gt 0 ]; then
 		"$(q "SELECT count(*) FROM stat_10min s JOIN device d ON d.id = s.device_id
 		      WHERE d.name = 'T41' AND energy_flag = 'wrap' AND energy_kwh > 0")"
 else
-	ok "# skip wrap: the wind was too low for T41's counter to reach the wrap in the run"
+	skip "wrap: the 10-minute statistics count across T41's wrap" "the wind was too low for the counter to reach the wrap in the run"
 fi
 tap_done

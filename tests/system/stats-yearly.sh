@@ -10,10 +10,9 @@
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
-vento_farm 1
+vento_year_farm
 q() { vento_psql -c "$1"; }
 
-vento_psql -f "$VENTO_ROOT/tests/lib/gen-year.sql" >/dev/null
 check_eq "a year of 40 turbines: 2,102,400 rows" 2102400 "$(q "SELECT count(*) FROM stat_10min")"
 
 # The actual energy to an instant, summed straight from the 10-minute rows.

@@ -23,8 +23,6 @@ killed_at=$(date +%s)
 kill -KILL "$ventod"
 wait "$ventod" 2>/dev/null
 vento_release_writer
-uncommitted=$(vento_psql -c "SELECT count(*) FROM raw_sample WHERE time > to_timestamp($killed_at - 5)")
-echo "# rows of the last 5 s stored at the kill: $uncommitted"
 
 vento_start_ventod ventod2
 ventod=$VENTOD

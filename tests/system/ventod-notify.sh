@@ -72,6 +72,6 @@ if command -v systemd-analyze >/dev/null; then
 		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 	check "systemd-analyze security scores 2.0 or better ($score)" awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }'
 else
-	ok "# skip systemd-analyze not installed"
+	skip "systemd-analyze verify and security" "systemd-analyze not installed"
 fi
 tap_done
