@@ -159,6 +159,101 @@ cfg_is_identifier(const char *s)
 	return 1;
 }
 
+static void __attribute__((format(printf, 4, 5)))
+cfg_warn(const char *file, const config_setting_t *s, const char *name,
+	 const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: warning: signal '%s': ", file,
+		(int)config_setting_source_line(s), name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A signal's function code and register number, as most documentation
+ * writes them: fc, and the address counted from the profile's base. An
+ * address that looks like a Modicon one (4xxxx with fc 3, 3xxxx with fc 4)
+ * is taken as written but explained, since reading holding register 40001
+ * where register 1 was meant is a mistake nothing else would show. */
+static void
+cfg_register_address(struct cfg_load *l, const struct profile *p,
+		     const config_setting_t *s, struct signal *sig)
+{
+	const char *file = p->file;
+	int address = -1;
+
+	cfg_int(l, s, file, "fc", 1, 4, &sig->fc);
+	if (cfg_int(l, s, file, "address", 0, 65536, &address) != 1) {
+		if (config_setting_get_member(s, "address") == NULL)
+			cfg_error(l, s, file, "signal '%s' has no address",
+				  sig->name);
+		return;
+	}
+	if (address - p->address_base < 0 || address - p->address_base > 65535) {
+		cfg_error(l, config_setting_get_member(s, "address"), file,
+			  "address %d out of range %d..%d for a %d-based "
+			  "profile",
+			  address, p->address_base, 65535 + p->address_base,
+			  p->address_base);
+		return;
+	}
+	sig->address = address - p->address_base;
+	if ((sig->fc == FC_HOLDING_REGISTERS && address > 40000 &&
+	     address < 50000) ||
+	    (sig->fc == FC_INPUT_REGISTERS && address > 30000 && address < 40000))
+		cfg_warn(file, config_setting_get_member(s, "address"),
+			 sig->name,
+			 "address %d reads %s register %d, not %d: if the "
+			 "vendor writes Modicon addresses, say addressing = "
+			 "\"modicon\" in the profile",
+			 address,
+			 sig->fc == FC_HOLDING_REGISTERS ? "holding" : "input",
+			 address, address % 10000);
+}
+
+/* A Modicon address names the table and the register (from 1) in one
+ * number: 0xxxx coils, 1xxxx discrete inputs, 3xxxx input registers,
+ * 4xxxx holding registers, or six digits (4xxxxx) for registers past
+ * 9999. The function code follows from it, so a signal gives none. */
+static void
+cfg_modicon_address(struct cfg_load *l, const struct profile *p,
+		    const config_setting_t *s, struct signal *sig)
+{
+	static const int fc_of_table[] = {
+		FC_COILS, FC_DISCRETE_INPUTS, 0, FC_INPUT_REGISTERS,
+		FC_HOLDING_REGISTERS,
+	};
+	const char *file = p->file;
+	int address, table, reg;
+
+	if (config_setting_get_member(s, "fc"))
+		cfg_error(l, config_setting_get_member(s, "fc"), file,
+			  "signal '%s': a Modicon address implies the function "
+			  "code: remove fc",
+			  sig->name);
+	if (cfg_int(l, s, file, "address", 1, 465536, &address) != 1) {
+		if (config_setting_get_member(s, "address") == NULL)
+			cfg_error(l, s, file, "signal '%s' has no address",
+				  sig->name);
+		return;
+	}
+	table = address < 100000 ? address / 10000 : address / 100000;
+	reg = address < 100000 ? address % 10000 : address % 100000;
+	if (table > 4 || fc_of_table[table] == 0 || reg < 1 || reg > 65536) {
+		cfg_error(l, config_setting_get_member(s, "address"), file,
+			  "signal '%s': %d is not a Modicon address (0xxxx "
+			  "coils, 1xxxx discrete inputs, 3xxxx input registers, "
+			  "4xxxx holding registers, counted from 1)",
+			  sig->name, address);
+		return;
+	}
+	sig->fc = fc_of_table[table];
+	sig->address = reg - 1;
+}
+
 static const char *const cfg_signal_keys[] = {
 	"name", "fc", "address", "type", "order", "bit", "scale", "offset",
 	"unit", "class", "derived", NULL,
@@ -171,7 +266,6 @@ cfg_parse_signal(struct cfg_load *l, struct profile *p,
 {
 	const char *file = p->file;
 	char buf[32];
-	int address = -1;
 
 	memset(sig, 0, sizeof(*sig));
 	sig->line = (int)config_setting_source_line(s);
@@ -216,21 +310,10 @@ cfg_parse_signal(struct cfg_load *l, struct profile *p,
 		cfg_string(l, s, file, "unit", sig->unit, sizeof(sig->unit));
 		return;
 	}
-	cfg_int(l, s, file, "fc", 1, 4, &sig->fc);
-	if (cfg_int(l, s, file, "address", 0, 65536, &address) != 1) {
-		if (config_setting_get_member(s, "address") == NULL)
-			cfg_error(l, s, file, "signal '%s' has no address",
-				  sig->name);
-	} else if (address - p->address_base < 0 ||
-		   address - p->address_base > 65535) {
-		cfg_error(l, config_setting_get_member(s, "address"), file,
-			  "address %d out of range %d..%d for a %d-based "
-			  "profile",
-			  address, p->address_base, 65535 + p->address_base,
-			  p->address_base);
-	} else {
-		sig->address = address - p->address_base;
-	}
+	if (p->modicon)
+		cfg_modicon_address(l, p, s, sig);
+	else
+		cfg_register_address(l, p, s, sig);
 	if (cfg_string(l, s, file, "type", buf, sizeof(buf)) == 1) {
 		int t = regval_type_parse(buf);
 
@@ -405,8 +488,8 @@ cfg_parse_states(struct cfg_load *l, struct profile *p,
 }
 
 static const char *const cfg_profile_keys[] = {
-	"name", "model", "plugin", "rated_kw", "address_base", "word_order",
-	"signals", "states", NULL,
+	"name", "model", "plugin", "rated_kw", "address_base", "addressing",
+	"word_order", "signals", "states", NULL,
 };
 
 /* Loads profile `name` from dir into p. Returns 0, or -1 on any error. */
@@ -446,10 +529,25 @@ cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
 		    strlen(p->plugin))
 		cfg_error(l, config_setting_get_member(root, "plugin"), path,
 			  "bad plugin name '%s'", p->plugin);
-	if (cfg_int(l, root, path, "address_base", 0, 1, &p->address_base) == 0)
+	if (cfg_string(l, root, path, "addressing", buf, sizeof(buf)) == 1) {
+		if (strcmp(buf, "modicon") == 0)
+			p->modicon = 1;
+		else if (strcmp(buf, "register") != 0)
+			cfg_error(l, config_setting_get_member(root, "addressing"),
+				  path, "addressing '%s' is neither register "
+				  "(fc and register number) nor modicon (40001)",
+				  buf);
+	}
+	if (p->modicon) {
+		/* Modicon addresses count from 1; a base said must agree. */
+		p->address_base = 1;
+		cfg_int(l, root, path, "address_base", 1, 1, &p->address_base);
+	} else if (cfg_int(l, root, path, "address_base", 0, 1,
+			   &p->address_base) == 0) {
 		cfg_error_at(l, path, 1,
 			     "address_base missing: say whether the vendor's "
 			     "addresses count from 0 or 1");
+	}
 	if (cfg_string(l, root, path, "word_order", buf, sizeof(buf)) == 1) {
 		int o = regval_order_parse(buf);
 
@@ -528,6 +626,19 @@ cfg_add_device(struct cfg_load *l, const struct device *d,
 			cfg_error(l, where, file,
 				  "duplicate device '%s' (first at line %d)",
 				  d->name, c->devices[i].line);
+			return;
+		}
+	/* Two devices answering to one unit on one connection would store
+	 * one device's values as both. */
+	for (int i = 0; i < c->ndevices; i++)
+		if (c->devices[i].port == d->port &&
+		    c->devices[i].unit == d->unit &&
+		    strcmp(c->devices[i].host, d->host) == 0) {
+			cfg_error(l, where, file,
+				  "device '%s': unit %d at %s port %d is device "
+				  "'%s' already (line %d)",
+				  d->name, d->unit, d->host, d->port,
+				  c->devices[i].name, c->devices[i].line);
 			return;
 		}
 	if (d->port == 0)

@@ -43,9 +43,11 @@ ctl_read_signal(struct link *l, const struct device *d,
 	printf(" %-5s raw", s->unit);
 	for (int i = 0; i < b.count; i++)
 		printf("%c%04x", i ? ':' : ' ', regs[i]);
-	printf("  (%s %d, %s %s)\n", tables[s->fc],
+	/* A word order means nothing to a value of one register or bit. */
+	printf("  (%s %d, %s%s%s)\n", tables[s->fc],
 	       s->address + d->profile->address_base, regval_type_name(s->type),
-	       regval_order_name(s->order));
+	       b.count > 1 ? " " : "",
+	       b.count > 1 ? regval_order_name(s->order) : "");
 	return 0;
 }
 

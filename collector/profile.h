@@ -53,6 +53,7 @@ struct profile {
 	const struct vento_plugin *driver;
 	char *file;
 	int address_base; /* 0 or 1: what the vendor's documentation counts from */
+	int modicon;	  /* addresses written 40001: table and register in one */
 	double rated_kw;  /* rated power, kW, or 0 when not said */
 	struct signal *signals;
 	int nsignals;

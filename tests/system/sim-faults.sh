@@ -120,6 +120,10 @@ check_eq "T04 (gen-2 profile) reads" 0 "$RC"
 wh0=$(echo "$OUT" | awk '$1 == "wtur_totwh" { print $2 }')
 check "wrap sets the u32 counter 30 s of rated power below 2^32 ($wh0)" \
 	in_range "${wh0:-0}" $((4294967296 - 37500)) 4294967295
+check "read labels a u32 with its word order" \
+	sh -c "echo '$OUT' | grep -q '^wtur_totwh .*(holding register 101, u32 CDAB)\$'"
+check "and a single register without one" \
+	sh -c "echo '$OUT' | grep -q '^wtur_turst .*(holding register 103, u16)\$'"
 wrapped_at=$(sed -n 's/.*T04: energy counter set to .* from second \([0-9]*\),.*/\1/p' "$WORK/sim.log")
 
 # dead: connections accepted, never an answer.

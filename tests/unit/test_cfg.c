@@ -229,6 +229,70 @@ main(void)
 			  "technical standby") == 0,
 	   "category names both ways, exactly as the schema has them");
 
+	/* Modicon addresses: table and register in one number. */
+	write_file("mod.conf",
+		   "name = \"mod\";\naddressing = \"modicon\";\n"
+		   "signals = (\n"
+		   "  { name = \"wtur_w\"; address = 30001; type = \"f32\"; },\n"
+		   "  { name = \"wtur_turst\"; address = 40101; },\n"
+		   "  { name = \"wtur_totwh\"; address = 410001; type = \"u32\"; },\n"
+		   "  { name = \"wtur_var\"; address = 10003; }\n);\n");
+	write_file("mod-use.conf", conf("mod", ""));
+	c = load("mod-use.conf");
+	ok(c != NULL, "a Modicon-addressed profile loads, with no address_base");
+	if (c) {
+		const struct profile *p = c->devices[0].profile;
+
+		ok(p->signals[0].fc == FC_INPUT_REGISTERS && p->signals[0].address == 0,
+		   "30001 is input register 1, wire address 0");
+		ok(p->signals[1].fc == FC_HOLDING_REGISTERS && p->signals[1].address == 100,
+		   "40101 is holding register 101");
+		ok(p->signals[2].fc == FC_HOLDING_REGISTERS && p->signals[2].address == 10000,
+		   "410001 (six digits) is holding register 10001");
+		ok(p->signals[3].fc == FC_DISCRETE_INPUTS && p->signals[3].type == RV_BIT &&
+			   p->signals[3].address == 2,
+		   "10003 is discrete input 3, a bit");
+	}
+	cfg_free(c);
+	write_file("badmod.conf",
+		   "name = \"badmod\";\naddressing = \"modicon\";\n"	/* 1, 2 */
+		   "signals = (\n"						/* 3 */
+		   "  { name = \"a\"; address = 20001; },\n"		/* 4 */
+		   "  { name = \"b\"; fc = 3; address = 40001; },\n"	/* 5 */
+		   "  { name = \"c\"; address = 40000; }\n);\n");	/* 6 */
+	write_file("badmod-use.conf", conf("badmod", ""));
+	c = load("badmod-use.conf");
+	ok(c == NULL, "bad Modicon addresses fail the load");
+	ok(has("badmod.conf:4: signal 'a': 20001 is not a Modicon address"),
+	   "no table 2");
+	ok(has("badmod.conf:5: signal 'b': a Modicon address implies the function code"),
+	   "no fc beside a Modicon address");
+	ok(has("badmod.conf:6: signal 'c': 40000 is not a Modicon address"),
+	   "register 0 does not exist");
+	cfg_free(c);
+	write_file("looksmod.conf",
+		   "name = \"looksmod\";\naddress_base = 1;\n"
+		   "signals = ( { name = \"wtur_w\"; fc = 3; address = 40001; type = \"f32\"; } );\n");
+	write_file("looksmod-use.conf", conf("looksmod", ""));
+	c = load("looksmod-use.conf");
+	ok(c != NULL && c->devices[0].profile->signals[0].address == 40000,
+	   "a Modicon-like register address is read as written");
+	ok(has("looksmod.conf:3: warning: signal 'wtur_w': address 40001 reads holding register 40001, not 1") &&
+		   has("addressing = \"modicon\""),
+	   "and explained, with the way to say otherwise");
+	cfg_free(c);
+
+	/* One unit on one connection is one device. */
+	write_file("twice.conf",
+		   "database = { conninfo = \"dbname=x\"; };\nprofile_dir = \".\";\n"
+		   "devices = ( { profile = \"p\"; list = (\n"
+		   "  (\"T01\", \"10.0.0.5\", 502, 3),\n"
+		   "  (\"T02\", \"10.0.0.5\", 502, 4),\n"
+		   "  (\"T03\", \"10.0.0.5\", 502, 3) ); } );\n");
+	c = load("twice.conf");
+	ok(c == NULL && has("twice.conf:6: device 'T03': unit 3 at 10.0.0.5 port 502 is device 'T01' already"),
+	   "the same unit at the same host and port twice is refused");
+
 	write_file("nodev.conf", "devices = ( );\n");
 	c = load("nodev.conf");
 	ok(c == NULL && has("nodev.conf:1: no devices"), "no devices is an error");
