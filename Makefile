@@ -53,7 +53,7 @@ LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 COMMON = cfg profile regval log xmalloc
 VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventod plan link poller queue writer store notify spool \
-	crc32c record health plugin copybin))
+	crc32c record health plugin copybin statelock))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
 	ctl_import ctl_check ctl_report ctl_table ctl_html plan link health \

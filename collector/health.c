@@ -24,11 +24,13 @@ health_write(const char *dir, const struct health *h)
 		"db_up=%d\nrows=%lld\nspool_bytes=%lld\nspool_backlog=%lld\n"
 		"spool_dropped=%lld\nlost=%lld\nnewest_ms=%" PRId64 "\n"
 		"ticks=%lld\nmissed=%lld\nlate_p50_us=%lld\n"
-		"late_p99_us=%lld\nlate_max_us=%lld\n",
+		"late_p99_us=%lld\nlate_max_us=%lld\ndamaged=%lld\n"
+		"quarantined=%lld\nduplicates=%lld\n",
 		h->updated, h->pid, h->devices, h->devices_ok, h->db_up,
 		h->rows, h->spool_bytes, h->spool_backlog, h->spool_dropped,
 		h->lost, h->newest_ms, h->ticks, h->missed, h->late_p50_us,
-		h->late_p99_us, h->late_max_us);
+		h->late_p99_us, h->late_max_us, h->damaged, h->quarantined,
+		h->duplicates);
 	if (fclose(f) != 0 || rename(tmp, path) == -1) {
 		e = errno;
 		unlink(tmp);
@@ -71,6 +73,9 @@ health_read(const char *dir, struct health *h)
 		HEALTH_KEY("late_p50_us", late_p50_us)
 		HEALTH_KEY("late_p99_us", late_p99_us)
 		HEALTH_KEY("late_max_us", late_max_us)
+		HEALTH_KEY("damaged", damaged)
+		HEALTH_KEY("quarantined", quarantined)
+		HEALTH_KEY("duplicates", duplicates)
 #undef HEALTH_KEY
 	}
 	fclose(f);

@@ -16,6 +16,9 @@ struct health {
 	long long spool_backlog;   /* spool records not yet stored */
 	long long spool_dropped;   /* records dropped at the byte bound */
 	long long lost;		   /* rows that could not be spooled */
+	long long damaged;	   /* records lost to damage or missing */
+	long long quarantined;	   /* records set aside as refused data */
+	long long duplicates;	   /* rows refused as already stored */
 	int64_t newest_ms;	   /* newest tick stored */
 	long long ticks;	   /* polls made, all devices */
 	long long missed;	   /* ticks skipped after overruns */

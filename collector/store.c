@@ -16,6 +16,8 @@
 #include "xmalloc.h"
 
 #define STORE_DAY_MS (86400LL * 1000)
+/* Binary COPY's signature, flags and header extension length. */
+#define STORE_COPY_HEADER 19
 
 struct store_device {
 	char name[DEVICE_NAME_MAX];
@@ -35,8 +37,18 @@ struct store {
 	char (*colnames)[PROFILE_NAME_MAX];
 	enum copybin_type *coltypes;
 	int ncols;
-	struct copybin copy; /* COPY data of one record */
+	/* The plan for the records' column list: made once per connection
+	 * (see store_plan); plan_ncolumns is -1 when there is none. */
+	int plan_ncolumns;
+	char (*plan_columns)[PROFILE_NAME_MAX];
+	enum copybin_type *plan_types;
+	char *plan_copy_sql, *plan_insert_sql;
+	struct copybin copy; /* COPY data of one transaction */
+	char sqlstate[6];    /* of the last error, "" when none came */
+	long duplicates;     /* rows the last store_write found stored */
 };
+
+static void store_plan_free(struct store *s);
 
 static void __attribute__((format(printf, 2, 3)))
 store_set_error(struct store *s, const char *fmt, ...)
@@ -58,6 +70,7 @@ store_open(const struct config *c)
 	struct store *s = xcalloc(1, sizeof(*s));
 
 	s->cfg = c;
+	s->plan_ncolumns = -1;
 	return s;
 }
 
@@ -80,6 +93,7 @@ store_close(struct store *s)
 	free(s->colnames);
 	free(s->coltypes);
 	free(s->copy.buf);
+	store_plan_free(s);
 	free(s);
 }
 
@@ -95,17 +109,20 @@ store_error(const struct store *s)
 	return s->error;
 }
 
-/* Data exceptions (22), integrity violations (23) and syntax or access
- * errors (42) are the data's fault: sending it again cannot help. */
+/* Only data exceptions (22) and integrity violations (23) are the data's
+ * fault, so that sending it again cannot help. Everything else - the
+ * connection, authentication, a privilege revoked (42501), a table
+ * missing, resources, the server shutting down - is a cause outside the
+ * data that can be mended: the rows wait in the spool and go again. */
 static void
 store_classify(struct store *s, const PGresult *r)
 {
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
+	snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", state ? state : "");
 	s->error_is_data = PQstatus(s->conn) == CONNECTION_OK && state &&
 			   (strncmp(state, "22", 2) == 0 ||
-			    strncmp(state, "23", 2) == 0 ||
-			    strncmp(state, "42", 2) == 0);
+			    strncmp(state, "23", 2) == 0);
 }
 
 /* Runs a query expecting tuples or a command result; NULL on error. */
@@ -413,6 +430,8 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 		return -1;
 	}
 	snprintf(s->spool_id, sizeof(s->spool_id), "%016" PRIx64, spool_id);
+	/* The types may have changed while we were away. */
+	store_plan_free(s);
 	if (store_check_schema(s) == -1 || store_load_columns(s) == -1 ||
 	    store_register_devices(s) == -1 ||
 	    store_register_states(s) == -1 || store_set_projection(s) == -1 ||
@@ -448,13 +467,118 @@ store_ensure_partitions(struct store *s, int64_t lo_ms, int64_t hi_ms)
 	return 0;
 }
 
-/* Adds one row of a record to the COPY data; types are its columns', then
- * device_id's and quality's. A value its column cannot take is the data's
- * fault, as PostgreSQL would say of it as text. */
+/* The plan for records of one column list, made once per connection (and
+ * again only when a record names other columns, after a reload): each
+ * column's type, then device_id's and quality's, and the COPY statement. */
+static void
+store_plan_free(struct store *s)
+{
+	free(s->plan_types);
+	free(s->plan_columns);
+	free(s->plan_copy_sql);
+	free(s->plan_insert_sql);
+	s->plan_types = NULL;
+	s->plan_columns = NULL;
+	s->plan_copy_sql = s->plan_insert_sql = NULL;
+	s->plan_ncolumns = -1;
+}
+
+static int
+store_columns_same(char (*a)[PROFILE_NAME_MAX], int na,
+		   char (*b)[PROFILE_NAME_MAX], int nb)
+{
+	if (na != nb)
+		return 0;
+	for (int i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int
+store_plan_matches(const struct store *s, const struct record *rec)
+{
+	return s->plan_ncolumns >= 0 &&
+	       store_columns_same(s->plan_columns, s->plan_ncolumns,
+				  rec->columns, rec->ncolumns);
+}
+
+/* The types of a record's columns, then of device_id and quality. A
+ * column missing is the data's fault. */
+static int
+store_plan_types(struct store *s, const struct record *rec,
+		 enum copybin_type *types)
+{
+	for (int col = 0; col < rec->ncolumns + 2; col++) {
+		const char *name = col < rec->ncolumns ? rec->columns[col]
+			: col == rec->ncolumns ? "device_id" : "quality";
+
+		types[col] = store_column_type(s, name);
+		if (types[col] == COPYBIN_UNSUPPORTED) {
+			store_set_error(s, "raw_sample has no column \"%s\" of a "
+					"type ventod writes", name);
+			s->error_is_data = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Makes the plan for rec's columns unless it is the current one. A column
+ * unknown to the types read at connect sends us to read them again
+ * first: a migration may have added it since. */
+static int
+store_plan(struct store *s, const struct record *rec)
+{
+	enum copybin_type *types;
+	size_t n = 80;
+	char *sql;
+
+	if (store_plan_matches(s, rec))
+		return 0;
+	store_plan_free(s);
+	types = xcalloc((size_t)rec->ncolumns + 2, sizeof(*types));
+	if (store_plan_types(s, rec, types) == -1 &&
+	    (store_load_columns(s) == -1 ||
+	     store_plan_types(s, rec, types) == -1)) {
+		free(types);
+		return -1;
+	}
+	for (int col = 0; col < rec->ncolumns; col++)
+		n += strlen(rec->columns[col]) + 4;
+	sql = xmalloc(n);
+	strcpy(sql, "raw_sample (time, device_id, quality");
+	for (int col = 0; col < rec->ncolumns; col++) {
+		/* Quoted: a column name comes from the spool, not from us. */
+		strcat(sql, ", \"");
+		strcat(sql, rec->columns[col]);
+		strcat(sql, "\"");
+	}
+	strcat(sql, ")");
+	s->plan_copy_sql = xmalloc(n + 64);
+	snprintf(s->plan_copy_sql, n + 64,
+		 "COPY %s FROM STDIN WITH (FORMAT binary)", sql);
+	s->plan_insert_sql = xmalloc(n + 64);
+	snprintf(s->plan_insert_sql, n + 64, "INSERT INTO %s VALUES ", sql);
+	free(sql);
+	s->plan_types = types;
+	s->plan_ncolumns = rec->ncolumns;
+	s->plan_columns = xcalloc((size_t)rec->ncolumns + 1,
+				  sizeof(*s->plan_columns));
+	for (int col = 0; col < rec->ncolumns; col++)
+		snprintf(s->plan_columns[col], sizeof(s->plan_columns[col]),
+			 "%s", rec->columns[col]);
+	return 0;
+}
+
+/* Adds one row of a record to the COPY data, in the plan's types. A value
+ * its column cannot take is the data's fault, as PostgreSQL would say of
+ * it as text. */
 static int
 store_copy_row(struct store *s, const struct record *rec,
-	       const struct record_row *row, const enum copybin_type *types)
+	       const struct record_row *row)
 {
+	const enum copybin_type *types = s->plan_types;
 	int id = store_device_id(s, row->device);
 
 	if (id == -1)
@@ -493,66 +617,28 @@ store_copy_row(struct store *s, const struct record *rec,
 	return 0;
 }
 
-/* The types of a record's columns, then of device_id and quality. A
- * column missing is the data's fault. */
+/* Builds the COPY data of records recs[0..n) (which share one column
+ * list) in s->copy. */
 static int
-store_copy_types(struct store *s, const struct record *rec,
-		 enum copybin_type *types)
+store_copy_build(struct store *s, const struct record *recs, int n)
 {
-	for (int col = 0; col < rec->ncolumns + 2; col++) {
-		const char *name = col < rec->ncolumns ? rec->columns[col]
-			: col == rec->ncolumns ? "device_id" : "quality";
-
-		types[col] = store_column_type(s, name);
-		if (types[col] == COPYBIN_UNSUPPORTED) {
-			store_set_error(s, "raw_sample has no column \"%s\" of a "
-					"type ventod writes", name);
-			s->error_is_data = 1;
-			return -1;
-		}
-	}
+	if (store_plan(s, &recs[0]) == -1)
+		return -1;
+	copybin_begin(&s->copy);
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < recs[k].nrows; i++)
+			if (store_copy_row(s, &recs[k], &recs[k].rows[i]) == -1)
+				return -1;
+	copybin_end(&s->copy);
 	return 0;
 }
 
-/* COPYs one record inside the open transaction. A column unknown to the
- * types read at connect sends us to read them again first: a migration
- * may have added it since. */
+/* Sends s->copy with the plan's COPY inside the open transaction. */
 static int
-store_copy(struct store *s, const struct record *rec)
+store_copy_send(struct store *s)
 {
-	enum copybin_type *types;
-	char *sql;
-	size_t n = 80;
-	PGresult *r;
+	PGresult *r = PQexec(s->conn, s->plan_copy_sql);
 
-	types = xcalloc((size_t)rec->ncolumns + 2, sizeof(*types));
-	if (store_copy_types(s, rec, types) == -1 &&
-	    (store_load_columns(s) == -1 ||
-	     store_copy_types(s, rec, types) == -1)) {
-		free(types);
-		return -1;
-	}
-	copybin_begin(&s->copy);
-	for (int i = 0; i < rec->nrows; i++)
-		if (store_copy_row(s, rec, &rec->rows[i], types) == -1) {
-			free(types);
-			return -1;
-		}
-	copybin_end(&s->copy);
-	free(types);
-	for (int col = 0; col < rec->ncolumns; col++)
-		n += strlen(rec->columns[col]) + 4;
-	sql = xmalloc(n);
-	strcpy(sql, "COPY raw_sample (time, device_id, quality");
-	for (int col = 0; col < rec->ncolumns; col++) {
-		/* Quoted: a column name comes from the spool, not from us. */
-		strcat(sql, ", \"");
-		strcat(sql, rec->columns[col]);
-		strcat(sql, "\"");
-	}
-	strcat(sql, ") FROM STDIN WITH (FORMAT binary)");
-	r = PQexec(s->conn, sql);
-	free(sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		store_set_error(s, "%s", PQresultErrorMessage(r));
 		store_classify(s, r);
@@ -581,6 +667,79 @@ store_copy(struct store *s, const struct record *rec)
 	return 0;
 }
 
+static uint32_t
+store_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Sends s->copy's rows as INSERTs that skip a row already stored, for a
+ * batch in which COPY met one: the binary COPY fields are the binary
+ * parameters as they are. As many rows per statement as PostgreSQL's
+ * 65535 parameters allow. Adds the rows inserted to *inserted.
+ */
+static int
+store_insert_send(struct store *s, long *inserted)
+{
+	const unsigned char *p = s->copy.buf + STORE_COPY_HEADER,
+			    *end = s->copy.buf + s->copy.len;
+	int nf = s->plan_ncolumns + 3, per = 65535 / nf;
+	const char **values = xcalloc((size_t)per * (size_t)nf, sizeof(char *));
+	int *lengths = xcalloc((size_t)per * (size_t)nf, sizeof(int));
+	int *formats = xcalloc((size_t)per * (size_t)nf, sizeof(int));
+	size_t cap = strlen(s->plan_insert_sql) + (size_t)per * (size_t)nf * 8 + 64;
+	char *sql = xmalloc(cap);
+	int rc = 0;
+
+	for (int i = 0; i < per * nf; i++)
+		formats[i] = 1;
+	while (rc == 0 && end - p >= 2 && !(p[0] == 0xff && p[1] == 0xff)) {
+		int rows = 0, np = 0;
+		size_t len = (size_t)snprintf(sql, cap, "%s", s->plan_insert_sql);
+		PGresult *r;
+
+		while (rows < per && end - p >= 2 &&
+		       !(p[0] == 0xff && p[1] == 0xff)) {
+			p += 2; /* the field count, nf */
+			len += (size_t)snprintf(sql + len, cap - len, "%s(",
+						rows ? "," : "");
+			for (int f = 0; f < nf; f++) {
+				int32_t flen = (int32_t)store_be32(p);
+
+				p += 4;
+				values[np] = flen < 0 ? NULL : (const char *)p;
+				lengths[np] = flen < 0 ? 0 : flen;
+				if (flen > 0)
+					p += flen;
+				np++;
+				len += (size_t)snprintf(sql + len, cap - len,
+							"%s$%d", f ? "," : "",
+							np);
+			}
+			len += (size_t)snprintf(sql + len, cap - len, ")");
+			rows++;
+		}
+		snprintf(sql + len, cap - len, " ON CONFLICT DO NOTHING");
+		r = PQexecParams(s->conn, sql, np, NULL, values, lengths,
+				 formats, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			store_set_error(s, "%s", PQresultErrorMessage(r));
+			store_classify(s, r);
+			rc = -1;
+		} else {
+			*inserted += atol(PQcmdTuples(r));
+		}
+		PQclear(r);
+	}
+	free(values);
+	free(lengths);
+	free(formats);
+	free(sql);
+	return rc;
+}
+
 static int
 store_set_position(struct store *s, uint64_t seq)
 {
@@ -595,13 +754,59 @@ store_set_position(struct store *s, uint64_t seq)
 			2, params);
 }
 
+/* One transaction: the records' rows, a COPY per run of records with the
+ * same columns (one in all, unless a reload changed them), or INSERTs that
+ * skip rows already stored; then the position. */
+static int
+store_write_tx(struct store *s, const struct record *recs, int n,
+	       uint64_t seq, int skip_stored, long *inserted)
+{
+	*inserted = 0;
+	if (store_command(s, "BEGIN", 0, NULL) == -1)
+		return -1;
+	for (int k = 0, run; k < n; k += run) {
+		long rows = recs[k].nrows;
+
+		for (run = 1; k + run < n &&
+			      store_columns_same(recs[k + run].columns,
+						 recs[k + run].ncolumns,
+						 recs[k].columns,
+						 recs[k].ncolumns);
+		     run++)
+			rows += recs[k + run].nrows;
+		if (rows == 0)
+			continue;
+		if (store_copy_build(s, &recs[k], run) == -1)
+			goto rollback;
+		if (skip_stored) {
+			if (store_insert_send(s, inserted) == -1)
+				goto rollback;
+		} else {
+			if (store_copy_send(s) == -1)
+				goto rollback;
+			*inserted += rows;
+		}
+	}
+	if (store_set_position(s, seq) == -1 ||
+	    store_command(s, "COMMIT", 0, NULL) == -1)
+		goto rollback;
+	return 0;
+
+rollback:
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+	return -1;
+}
+
 long
 store_write(struct store *s, const struct record *recs, int n,
 	    int64_t lo_ms, int64_t hi_ms, uint64_t seq)
 {
-	long rows = 0;
+	long rows = 0, inserted;
 
 	s->error_is_data = 0;
+	s->duplicates = 0;
+	s->sqlstate[0] = '\0';
 	if (s->conn == NULL) {
 		store_set_error(s, "not connected");
 		return -1;
@@ -616,20 +821,17 @@ store_write(struct store *s, const struct record *recs, int n,
 		for (int i = 0; i < recs[k].nrows; i++)
 			if (store_device_id(s, recs[k].rows[i].device) == -1)
 				return -1;
-	if (store_command(s, "BEGIN", 0, NULL) == -1)
+	if (store_write_tx(s, recs, n, seq, 0, &inserted) == 0)
+		return inserted;
+	/* A row already stored (a replay) refuses the whole COPY: the batch
+	 * goes again, row by row skipping those, and they are counted. */
+	if (strcmp(s->sqlstate, "23505") != 0)
 		return -1;
-	for (int k = 0; k < n; k++)
-		if (recs[k].nrows > 0 && store_copy(s, &recs[k]) == -1)
-			goto rollback;
-	if (store_set_position(s, seq) == -1 ||
-	    store_command(s, "COMMIT", 0, NULL) == -1)
-		goto rollback;
-	return rows;
-
-rollback:
-	if (PQstatus(s->conn) == CONNECTION_OK)
-		PQclear(PQexec(s->conn, "ROLLBACK"));
-	return -1;
+	s->error_is_data = 0;
+	if (store_write_tx(s, recs, n, seq, 1, &inserted) == -1)
+		return -1;
+	s->duplicates = rows - inserted;
+	return inserted;
 }
 
 int
@@ -642,6 +844,12 @@ int
 store_error_is_data(const struct store *s)
 {
 	return s->error_is_data;
+}
+
+long
+store_duplicates(const struct store *s)
+{
+	return s->duplicates;
 }
 
 int
@@ -674,8 +882,8 @@ store_rollup(struct store *s, int64_t from_ms, int64_t to_ms)
 int
 store_health(struct store *s, const struct health *h)
 {
-	char v[11][32];
-	const char *params[11];
+	char v[16][32];
+	const char *params[16];
 
 	snprintf(v[0], 32, "%lld", (long long)h->updated);
 	snprintf(v[1], 32, "%d", h->devices);
@@ -688,10 +896,19 @@ store_health(struct store *s, const struct health *h)
 	snprintf(v[8], 32, "%lld", h->spool_backlog);
 	snprintf(v[9], 32, "%lld", h->spool_dropped);
 	snprintf(v[10], 32, "%lld", h->rows);
-	for (int i = 0; i < 11; i++)
+	snprintf(v[11], 32, "%lld", h->lost);
+	snprintf(v[12], 32, "%lld", h->damaged);
+	snprintf(v[13], 32, "%lld", h->quarantined);
+	snprintf(v[14], 32, "%lld", h->duplicates);
+	for (int i = 0; i < 15; i++)
 		params[i] = v[i];
 	return store_command(s,
-			"INSERT INTO collector_health VALUES (to_timestamp($1::"
-			"float8), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-			11, params);
+			"INSERT INTO collector_health (time, devices, "
+			"devices_ok, ticks, missed, late_p50_ms, late_p99_ms, "
+			"spool_bytes, spool_backlog, spool_dropped, "
+			"rows_stored, lost_unspooled, lost_damaged, "
+			"quarantined, duplicates, lost_dropped) VALUES "
+			"(to_timestamp($1::float8), $2, $3, $4, $5, $6, $7, "
+			"$8, $9, $10, $11, $12, $13, $14, $15, $10)",
+			15, params);
 }

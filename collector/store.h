@@ -36,7 +36,7 @@ void store_disconnect(struct store *s);
 int store_is_up(const struct store *s);
 
 /*
- * Writes n records in one transaction, with COPY, together with the spool
+ * Writes n records in one transaction, with one COPY, together with the spool
  * position seq they end at; their rows' ticks lie in [lo_ms, hi_ms]
  * (partitions are made for them first). Returns the number of rows written, or -1 with
  * the reason in store_error(s); then nothing was written, and
@@ -49,7 +49,15 @@ long store_write(struct store *s, const struct record *recs, int n,
 /* Moves the spool position to seq alone, past a record set aside. */
 int store_skip(struct store *s, uint64_t seq);
 
+/* Whether the last failure was the data's (SQLSTATE class 22 or 23), so
+ * that only setting the record aside can help; any other failure is
+ * retried. */
 int store_error_is_data(const struct store *s);
+
+/* How many rows of the last successful store_write were already stored
+ * (a replay) and so refused by raw_sample's unique key: counted, not
+ * written twice, not a failure. */
+long store_duplicates(const struct store *s);
 
 /* Recomputes the 10-minute statistics (and daily sums) of the periods
  * that [from_ms, to_ms) touches. Returns the periods written, or -1. */

@@ -20,6 +20,7 @@
 #include "plan.h"
 #include "poller.h"
 #include "queue.h"
+#include "statelock.h"
 #include "writer.h"
 #include "xmalloc.h"
 
@@ -37,6 +38,7 @@ struct ventod {
 	struct queue *queue;
 	struct writer *writer;
 	struct poller **pollers; /* per device */
+	int statelock;		 /* the state directory's lock */
 	struct log_limit complain;
 };
 
@@ -185,7 +187,10 @@ ventod_report(struct ventod *v)
 	h.spool_backlog = ws.backlog;
 	h.spool_dropped = ws.spool_dropped;
 	h.lost = ws.dropped;
+	h.quarantined = ws.quarantined;
+	h.duplicates = ws.duplicates;
 	h.newest_ms = ws.newest_ms;
+	writer_put_health(v->writer, &h);
 	if (health_write(v->cfg->state_dir, &h) == -1 &&
 	    log_limit_pass(&v->complain, &held))
 		log_warn("cannot write %s/health: %s", v->cfg->state_dir,
@@ -249,6 +254,25 @@ ventod_unload_plugins(struct ventod *v)
 	for (int i = 0; v->plugins && i < v->cfg->nprofiles; i++)
 		plugin_close(v->plugins[i]);
 	free(v->plugins);
+}
+
+/* Locks cfg's state directory, or says which ventod has it. */
+static int
+ventod_lock_state(const struct config *cfg)
+{
+	long holder;
+	int fd = statelock_take(cfg->state_dir, &holder);
+
+	if (fd != -1)
+		return fd;
+	if (errno == EWOULDBLOCK)
+		log_err("state_dir %s is in use by another ventod (pid %ld): "
+			"one ventod per state directory",
+			cfg->state_dir, holder);
+	else
+		log_err("cannot lock state_dir %s: %s", cfg->state_dir,
+			strerror(errno));
+	return -1;
 }
 
 static int64_t
@@ -343,9 +367,22 @@ ventod_reload(struct ventod *v, const char *conf)
 		cfg_free(next.cfg);
 		return 0;
 	}
+	next.statelock = v->statelock;
+	if (strcmp(next.cfg->state_dir, v->cfg->state_dir) != 0 &&
+	    (next.statelock = ventod_lock_state(next.cfg)) == -1) {
+		log_err("reload: still running the previous configuration");
+		notify_send("READY=1\nSTATUS=reload failed: state_dir %s is "
+			    "locked; running the previous configuration",
+			    next.cfg->state_dir);
+		ventod_unload_plugins(&next);
+		cfg_free(next.cfg);
+		return 0;
+	}
 	ventod_stop(v);
 	ventod_unload_plugins(v);
 	cfg_free(v->cfg);
+	if (next.statelock != v->statelock)
+		statelock_release(v->statelock);
 	*v = next;
 	if (ventod_start(v) == -1)
 		return -1;
@@ -418,6 +455,11 @@ main(int argc, char **argv)
 		cfg_free(v.cfg);
 		return 0;
 	}
+	if ((v.statelock = ventod_lock_state(v.cfg)) == -1) {
+		ventod_unload_plugins(&v);
+		cfg_free(v.cfg);
+		return 1;
+	}
 	if (notify_open() == -1)
 		log_warn("NOTIFY_SOCKET unusable: %s", strerror(errno));
 
@@ -473,5 +515,6 @@ main(int argc, char **argv)
 	ventod_unload_plugins(&v);
 	cfg_free(v.cfg);
 	notify_close();
+	statelock_release(v.statelock);
 	return 0;
 }

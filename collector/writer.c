@@ -52,7 +52,10 @@ struct writer {
 	uint64_t careful_until; /* the writer's */
 	int64_t dirty_lo, dirty_hi; /* ticks stored since the last rollup */
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
-		dropped, spool_dropped;
+		dropped, spool_dropped, quarantined_n, duplicates;
+	pthread_mutex_t health_lock; /* with health, health_set */
+	struct health health;	     /* the main thread's, for the table */
+	int health_set;
 	atomic_int db_up;
 	struct log_limit complain;
 };
@@ -151,6 +154,7 @@ writer_quarantine(struct writer *w, uint64_t seq, const void *data,
 		fclose(f);
 	}
 	w->quarantined++;
+	atomic_fetch_add(&w->quarantined_n, 1);
 }
 
 /* Stores up to a transaction's worth of spooled records. Returns 1 when
@@ -221,6 +225,12 @@ writer_store_some(struct writer *w)
 	log_debug("writer: stored %d records, %ld rows, up to spool record "
 		  "%" PRIu64, n, rows, seq);
 	atomic_fetch_add(&w->rows, rows);
+	if (store_duplicates(w->store) > 0) {
+		log_warn("writer: %ld rows of spool records up to %" PRIu64
+			 " were stored already; refused, not doubled",
+			 store_duplicates(w->store), seq);
+		atomic_fetch_add(&w->duplicates, store_duplicates(w->store));
+	}
 	if (newest > atomic_load(&w->newest_ms))
 		atomic_store(&w->newest_ms, newest);
 	if (rows > 0) {
@@ -292,11 +302,16 @@ writer_flush(struct writer *w, int64_t slice_ms)
 	writer_rollup(w);
 	if (writer_mono_ms() >= w->health_at_ms) {
 		struct health h;
+		int set;
 
-		/* The health file is the main thread's; its minute's view
-		 * goes to the database for the dashboards. */
-		if (health_read(w->cfg->state_dir, &h) == 0 && h.pid != 0 &&
-		    store_health(w->store, &h) == -1)
+		/* The main thread's last view of the collector, handed
+		 * over in memory; its minute's row goes to the database
+		 * for the dashboards. */
+		pthread_mutex_lock(&w->health_lock);
+		h = w->health;
+		set = w->health_set;
+		pthread_mutex_unlock(&w->health_lock);
+		if (set && store_health(w->store, &h) == -1)
 			log_warn("writer: collector health: %s",
 				 store_error(w->store));
 		w->health_at_ms = writer_mono_ms() + 60000;
@@ -443,6 +458,7 @@ writer_start(const struct config *c, struct queue *q)
 	w->backoff_ms = 1000;
 	writer_update_stats(w);
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->health_lock, NULL);
 	{
 		pthread_condattr_t attr;
 
@@ -464,6 +480,7 @@ writer_start(const struct config *c, struct queue *q)
 		spool_close(w->spool);
 		pthread_cond_destroy(&w->spooled);
 		pthread_mutex_destroy(&w->lock);
+		pthread_mutex_destroy(&w->health_lock);
 		free(w);
 		errno = e;
 		return NULL;
@@ -483,6 +500,7 @@ writer_stop(struct writer *w)
 	spool_close(w->spool);
 	pthread_cond_destroy(&w->spooled);
 	pthread_mutex_destroy(&w->lock);
+	pthread_mutex_destroy(&w->health_lock);
 	free(w);
 }
 
@@ -497,4 +515,15 @@ writer_get_stats(struct writer *w, struct writer_stats *st)
 	st->newest_ms = atomic_load(&w->newest_ms);
 	st->progress_ms = atomic_load(&w->progress_ms);
 	st->db_up = atomic_load(&w->db_up);
+	st->quarantined = atomic_load(&w->quarantined_n);
+	st->duplicates = atomic_load(&w->duplicates);
+}
+
+void
+writer_put_health(struct writer *w, const struct health *h)
+{
+	pthread_mutex_lock(&w->health_lock);
+	w->health = *h;
+	w->health_set = 1;
+	pthread_mutex_unlock(&w->health_lock);
 }

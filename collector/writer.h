@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "health.h"
 #include "queue.h"
 
 struct writer;
@@ -17,6 +18,8 @@ struct writer_stats {
 	long long spool_dropped; /* records dropped at the spool's bound */
 	int64_t newest_ms;	/* newest tick committed, or 0 */
 	int64_t progress_ms;	/* monotonic ms of the last loop turn */
+	long long quarantined;	/* records set aside as refused data */
+	long long duplicates;	/* rows refused as already stored */
 	int db_up;
 };
 
@@ -29,5 +32,9 @@ struct writer *writer_start(const struct config *c, struct queue *q);
 void writer_stop(struct writer *w);
 
 void writer_get_stats(struct writer *w, struct writer_stats *st);
+
+/* Hands the writer the collector's health, as the main thread last summed
+ * it, for the database's collector_health row a minute. */
+void writer_put_health(struct writer *w, const struct health *h);
 
 #endif
