@@ -14,13 +14,13 @@
 #include "csv.h"
 
 static const char *const csv_names[CSV_NCOLUMNS] = {
-    "time",          "asset_id",   "wtur_w",           "wmet_horwdspd",
-    "wmet_horwddir", "wtur_turst", "wrot_blpthangval", "wmet_envtmp",
-    "wtur_supwh",
+	"time",		 "asset_id",	"wtur_w",
+	"wmet_horwdspd", "wmet_horwddir", "wtur_turst",
+	"wrot_blpthangval", "wmet_envtmp", "wtur_supwh",
 };
 
 static const char *const csv_units[CSV_NCOLUMNS] = {
-    "", "", "kW", "m/s", "deg", "", "deg", "deg C", "kWh",
+	"", "", "kW", "m/s", "deg", "", "deg", "deg C", "kWh",
 };
 
 /* Without these a file cannot be placed or counted: a year of periods
@@ -103,10 +103,10 @@ csv_trim(char *s)
 
 int
 csv_header_parse(struct csv_header *h, char *line, int skip_unknown, char *why,
-                 size_t whylen)
+		 size_t whylen)
 {
 	char *fields[CSV_MAX_FIELDS];
-	int seen[CSV_NCOLUMNS] = {0}, n;
+	int seen[CSV_NCOLUMNS] = { 0 }, n;
 
 	/* Spreadsheets begin UTF-8 files with a byte-order mark. */
 	if (memcmp(line, "\xef\xbb\xbf", 3) == 0)
@@ -118,7 +118,7 @@ csv_header_parse(struct csv_header *h, char *line, int skip_unknown, char *why,
 	}
 	if (n > CSV_MAX_FIELDS) {
 		snprintf(why, whylen, "%d columns, at most %d", n,
-		         CSV_MAX_FIELDS);
+			 CSV_MAX_FIELDS);
 		return -1;
 	}
 	h->nfields = n;
@@ -131,14 +131,14 @@ csv_header_parse(struct csv_header *h, char *line, int skip_unknown, char *why,
 				h->map[i] = k;
 		if (h->map[i] == -1 && !skip_unknown) {
 			snprintf(why, whylen,
-			         "unknown column '%s' (--skip-unknown ignores "
-			         "such columns)",
-			         name);
+				 "unknown column '%s' (--skip-unknown ignores "
+				 "such columns)",
+				 name);
 			return -1;
 		}
 		if (h->map[i] >= 0 && seen[h->map[i]]++) {
 			snprintf(why, whylen, "column '%s' appears twice",
-			         name);
+				 name);
 			return -1;
 		}
 	}
@@ -146,9 +146,9 @@ csv_header_parse(struct csv_header *h, char *line, int skip_unknown, char *why,
 	     k++)
 		if (!seen[csv_required[k]]) {
 			snprintf(why, whylen,
-			         "the column %s is missing (required: time, "
-			         "asset_id, WTUR_SupWh)",
-			         csv_names[csv_required[k]]);
+				 "the column %s is missing (required: time, "
+				 "asset_id, WTUR_SupWh)",
+				 csv_names[csv_required[k]]);
 			return -1;
 		}
 	return 0;
@@ -172,20 +172,20 @@ int
 csv_parse_time(const char *s, int64_t *t)
 {
 	static const int mdays[12] = {31, 29, 31, 30, 31, 30,
-	                              31, 31, 30, 31, 30, 31};
+				      31, 31, 30, 31, 30, 31};
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, used = 0, sign = 1;
 	char sep;
 
 	if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi,
-	           &sec, &used) != 7 ||
+		   &sec, &used) != 7 ||
 	    used != 19 || (sep != 'T' && sep != ' '))
 		return -1;
 	s += used;
 	if (strcmp(s, "Z") == 0) {
 		;
 	} else if ((s[0] == '+' || s[0] == '-') &&
-	           sscanf(s + 1, "%2d:%2d%n", &oh, &om, &used) == 2 &&
-	           used == 5 && s[1 + used] == '\0') {
+		   sscanf(s + 1, "%2d:%2d%n", &oh, &om, &used) == 2 &&
+		   used == 5 && s[1 + used] == '\0') {
 		sign = s[0] == '-' ? -1 : 1;
 	} else {
 		return -1;
@@ -217,9 +217,9 @@ csv_number(const char *s, double *v)
 
 int
 csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
-              char *why, size_t whylen)
+	      char *why, size_t whylen)
 {
-	char *fields[CSV_MAX_FIELDS], *val[CSV_NCOLUMNS] = {0};
+	char *fields[CSV_MAX_FIELDS], *val[CSV_NCOLUMNS] = { 0 };
 	int n = csv_split(line, fields, CSV_MAX_FIELDS);
 
 	memset(row, 0, sizeof(*row));
@@ -229,7 +229,7 @@ csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
 	}
 	if (n != h->nfields) {
 		snprintf(why, whylen, "%d fields, the header has %d", n,
-		         h->nfields);
+			 h->nfields);
 		return -1;
 	}
 	for (int i = 0; i < n; i++)
@@ -237,9 +237,9 @@ csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
 			val[h->map[i]] = csv_trim(fields[i]);
 	if (csv_parse_time(val[CSV_TIME], &row->period) == -1) {
 		snprintf(why, whylen,
-		         "time '%s' is not an ISO 8601 10-minute period start "
-		         "with a UTC offset",
-		         val[CSV_TIME]);
+			 "time '%s' is not an ISO 8601 10-minute period start "
+			 "with a UTC offset",
+			 val[CSV_TIME]);
 		return -1;
 	}
 	if (val[CSV_ASSET][0] == '\0') {
@@ -260,9 +260,9 @@ csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
 
 			if (rc == -2) {
 				snprintf(why, whylen,
-				         "column wtur_turst: '%s' is not a "
-				         "finite number",
-				         v);
+					 "column wtur_turst: '%s' is not a "
+					 "finite number",
+					 v);
 				return -1;
 			}
 			if (rc == -1) {
@@ -270,10 +270,10 @@ csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
 				 * mistyped code, not a state's name. */
 				if (!isalpha((unsigned char)*v)) {
 					snprintf(why, whylen,
-					         "column wtur_turst: '%s' is "
-					         "neither a state code nor a "
-					         "name",
-					         v);
+						 "column wtur_turst: '%s' is "
+						 "neither a state code nor a "
+						 "name",
+						 v);
 					return -1;
 				}
 				row->state_name = v;
@@ -281,9 +281,9 @@ csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
 			}
 			if (code != floor(code) || fabs(code) > 9.2e18) {
 				snprintf(why, whylen,
-				         "column wtur_turst: '%s' is not a "
-				         "whole state code",
-				         v);
+					 "column wtur_turst: '%s' is not a "
+					 "whole state code",
+					 v);
 				return -1;
 			}
 			row->state_is_code = 1;
@@ -294,12 +294,12 @@ csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
 		switch (csv_number(v, &row->value[k])) {
 		case -1:
 			snprintf(why, whylen, "column %s: '%s' is not a number",
-			         csv_names[k], v);
+				 csv_names[k], v);
 			return -1;
 		case -2:
 			snprintf(why, whylen,
-			         "column %s: '%s' is not a finite number",
-			         csv_names[k], v);
+				 "column %s: '%s' is not a finite number",
+				 csv_names[k], v);
 			return -1;
 		}
 	}

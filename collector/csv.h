@@ -65,7 +65,7 @@ int csv_split(char *line, char **fields, int max);
  * Returns 0, or -1 with the first error's text in why.
  */
 int csv_header_parse(struct csv_header *h, char *line, int skip_unknown,
-                     char *why, size_t whylen);
+		     char *why, size_t whylen);
 
 /*
  * Reads a data line (in place) into row. Numbers must be finite: NaN and
@@ -73,7 +73,7 @@ int csv_header_parse(struct csv_header *h, char *line, int skip_unknown,
  * nor a name. Returns 0, or -1 with the reason in why.
  */
 int csv_row_parse(const struct csv_header *h, char *line, struct csv_row *row,
-                  char *why, size_t whylen);
+		  char *why, size_t whylen);
 
 /* Reads an ISO 8601 period start with a UTC offset ("2025-03-01T10:20:00
  * -03:00" without the blank, or "...Z") into seconds since 1970 UTC.

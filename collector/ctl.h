@@ -47,6 +47,11 @@ int ctl_report(struct ctl *ctl, int argc, char **argv);
 /* Prints s as a JSON string, quoted and escaped. */
 void ctl_json_string(const char *s);
 
+/* Prints a number as PostgreSQL writes it, or null where JSON has none:
+ * for NaN, Infinity, -Infinity, an SQL NULL (s NULL) or anything else that
+ * is not a finite number. The one way ventoctl writes a JSON number. */
+void ctl_json_number(const char *s);
+
 /* Runs a query and prints its result as an aligned table, or with --json
  * as a JSON array of objects. Returns 0, or -1 after saying
  * why on stderr. */

@@ -82,26 +82,26 @@ static int
 ctl_import_device_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct ctl_import_device *)a)->name,
-	              ((const struct ctl_import_device *)b)->name);
+		      ((const struct ctl_import_device *)b)->name);
 }
 
 static int
 ctl_import_register_state(PGconn *conn, const char *profile,
-                          const struct profile_state *st)
+			  const struct profile_state *st)
 {
 	char code[24];
-	const char *params[4] = {profile, code, st->name,
-	                         profile_category_name(st->category)};
+	const char *params[4] = { profile, code, st->name,
+				  profile_category_name(st->category) };
 	PGresult *r;
 	int rc = 0;
 
 	snprintf(code, sizeof(code), "%" PRId64, st->code);
 	r = PQexecParams(conn,
-	                 "SELECT vento_register_state($1, $2::bigint, $3, $4)",
-	                 4, NULL, params, NULL, NULL, 0);
+			 "SELECT vento_register_state($1, $2::bigint, $3, $4)",
+			 4, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "ventoctl: import: states of %s: %s", profile,
-		        PQresultErrorMessage(r));
+			PQresultErrorMessage(r));
 		rc = -1;
 	}
 	PQclear(r);
@@ -113,25 +113,48 @@ ctl_import_register_state(PGconn *conn, const char *profile,
 static int
 ctl_import_register(PGconn *conn, const struct config *c)
 {
-	static const char *const kinds[] = {"turbine", "meter"};
+	static const char *const kinds[] = { "turbine", "meter" };
+	const struct projection *pj = &c->projection;
+	char kwh[32], shares[256];
+	const char *pparams[3] = { kwh, shares, pj->time_zone };
+	PGresult *r;
+	int n;
 
+	/* The projection first: its time zone makes the local days the
+	 * import's daily sums are rolled up by. */
+	snprintf(kwh, sizeof(kwh), "%.0f", pj->annual_gwh * 1e6);
+	n = snprintf(shares, sizeof(shares), "{");
+	for (int m = 0; m < 12; m++)
+		n += snprintf(shares + n, sizeof(shares) - (size_t)n, "%s%g",
+			      m ? "," : "", pj->monthly_share[m]);
+	snprintf(shares + n, sizeof(shares) - (size_t)n, "}");
+	r = PQexecParams(conn,
+			 "SELECT vento_set_projection($1::float8, "
+			 "$2::float8[], $3)",
+			 3, NULL, pparams, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: import: projection: %s",
+			PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
 	for (int i = 0; i < c->ndevices; i++) {
 		const struct device *d = &c->devices[i];
 		char wrap[32], rated[32];
-		const char *params[5] = {d->name, kinds[d->kind],
-		                         d->profile->name, wrap, rated};
-		PGresult *r;
+		const char *params[5] = { d->name, kinds[d->kind],
+					  d->profile->name, wrap, rated };
 
 		snprintf(wrap, sizeof(wrap), "%.0f",
-		         profile_counter_wrap_wh(d->profile));
+			 profile_counter_wrap_wh(d->profile));
 		snprintf(rated, sizeof(rated), "%g", d->profile->rated_kw);
 		r = PQexecParams(conn,
-		                 "SELECT vento_register_device($1, $2, $3, "
-		                 "$4::bigint, $5::real)",
-		                 5, NULL, params, NULL, NULL, 0);
+				 "SELECT vento_register_device($1, $2, $3, "
+				 "$4::bigint, $5::real)",
+				 5, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 			fprintf(stderr, "ventoctl: import: device %s: %s",
-			        d->name, PQresultErrorMessage(r));
+				d->name, PQresultErrorMessage(r));
 			PQclear(r);
 			return -1;
 		}
@@ -146,7 +169,7 @@ ctl_import_register(PGconn *conn, const struct config *c)
 
 		for (int i = 0; i < pr->nstates; i++)
 			if (ctl_import_register_state(conn, pr->name,
-			                              &pr->states[i]) == -1)
+						      &pr->states[i]) == -1)
 				return -1;
 		/* A driver's states stand in where the profile has none. */
 		if (pr->nstates > 0 || pr->plugin[0] == '\0')
@@ -154,13 +177,13 @@ ctl_import_register(PGconn *conn, const struct config *c)
 		if ((pl = plugin_open(c->plugin_dir, pr->plugin, &why)) ==
 		    NULL) {
 			fprintf(stderr, "%s: plugin '%s': %s\n", pr->file,
-			        pr->plugin, why);
+				pr->plugin, why);
 			return -1;
 		}
 		for (st = plugin_driver(pl)->states; st && st->name && rc == 0;
 		     st++) {
-			struct profile_state ps = {.code = st->code,
-			                           .category = st->category};
+			struct profile_state ps = { .code = st->code,
+						    .category = st->category };
 
 			snprintf(ps.name, sizeof(ps.name), "%s", st->name);
 			rc = ctl_import_register_state(conn, pr->name, &ps);
@@ -177,7 +200,7 @@ static int
 ctl_import_load_devices(struct ctl_import *im)
 {
 	PGresult *r = PQexec(im->conn, "SELECT profile, code, name FROM "
-	                               "model_state ORDER BY profile, code");
+				       "model_state ORDER BY profile, code");
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		goto fail;
@@ -187,7 +210,7 @@ ctl_import_load_devices(struct ctl_import *im)
 		struct ctl_import_state *s = &im->states[i];
 
 		snprintf(s->profile, sizeof(s->profile), "%s",
-		         PQgetvalue(r, i, 0));
+			 PQgetvalue(r, i, 0));
 		s->code = strtoll(PQgetvalue(r, i, 1), NULL, 10);
 		snprintf(s->name, sizeof(s->name), "%s", PQgetvalue(r, i, 2));
 	}
@@ -229,7 +252,7 @@ fail:
  * largest turbines built. */
 static void
 ctl_import_limits(const struct ctl_import_device *d, int col, double *lo,
-                  double *hi)
+		  double *hi)
 {
 	double rated = d->rated_kw > 0 ? d->rated_kw : 30000;
 
@@ -267,7 +290,7 @@ ctl_import_limits(const struct ctl_import_device *d, int col, double *lo,
 /* Says what is wrong with a state, then the states the model has. */
 static void __attribute__((format(printf, 4, 5)))
 ctl_import_state_names(const struct ctl_import_device *d, char *why, size_t n,
-                       const char *fmt, ...)
+		       const char *fmt, ...)
 {
 	va_list ap;
 	size_t len;
@@ -277,7 +300,7 @@ ctl_import_state_names(const struct ctl_import_device *d, char *why, size_t n,
 	va_end(ap);
 	for (int i = 0; i < d->nstates && (len = strlen(why)) < n; i++)
 		snprintf(why + len, n - len, "%s%" PRId64 " '%s'",
-		         i ? ", " : " (", d->states[i].code, d->states[i].name);
+			 i ? ", " : " (", d->states[i].code, d->states[i].name);
 	if (d->nstates && (len = strlen(why)) < n)
 		snprintf(why + len, n - len, ")");
 }
@@ -286,7 +309,7 @@ ctl_import_state_names(const struct ctl_import_device *d, char *why, size_t n,
  * -1 with the reason in why. */
 static int
 ctl_import_state(const struct ctl_import_device *d, struct csv_row *row,
-                 char *why, size_t n)
+		 char *why, size_t n)
 {
 	if (!(row->present & 1u << CSV_TURST))
 		return 0;
@@ -299,22 +322,22 @@ ctl_import_state(const struct ctl_import_device *d, struct csv_row *row,
 				return 0;
 			}
 		ctl_import_state_names(d, why, n,
-		                       "state '%s' is no state of "
-		                       "%s's model %s",
-		                       row->state_name, d->name, d->profile);
+				       "state '%s' is no state of "
+				       "%s's model %s",
+				       row->state_name, d->name, d->profile);
 	} else if (d->nstates == 0) {
 		if (row->state_code >= 0 && row->state_code <= 32767)
 			return 0;
 		snprintf(why, n, "state %" PRId64 " is out of range 0..32767",
-		         row->state_code);
+			 row->state_code);
 	} else {
 		for (int i = 0; i < d->nstates; i++)
 			if (d->states[i].code == row->state_code)
 				return 0;
 		ctl_import_state_names(d, why, n,
-		                       "state %" PRId64 " is no state of %s's "
-		                       "model %s",
-		                       row->state_code, d->name, d->profile);
+				       "state %" PRId64 " is no state of %s's "
+				       "model %s",
+				       row->state_code, d->name, d->profile);
 	}
 	return -1;
 }
@@ -323,7 +346,7 @@ ctl_import_state(const struct ctl_import_device *d, struct csv_row *row,
  * columns (bit 1 << column), naming the first in why. */
 static unsigned
 ctl_import_judge(const struct ctl_import_device *d, struct csv_row *row,
-                 char *why, size_t n)
+		 char *why, size_t n)
 {
 	char other[256];
 	unsigned bad = 0;
@@ -338,16 +361,16 @@ ctl_import_judge(const struct ctl_import_device *d, struct csv_row *row,
 			continue;
 		if (!bad)
 			snprintf(why, n,
-			         "column %s: %g %s is not plausible for %s "
-			         "(%g to %g %s)",
-			         csv_column_name(k), row->value[k],
-			         csv_column_unit(k), d->name, lo, hi,
-			         csv_column_unit(k));
+				 "column %s: %g %s is not plausible for %s "
+				 "(%g to %g %s)",
+				 csv_column_name(k), row->value[k],
+				 csv_column_unit(k), d->name, lo, hi,
+				 csv_column_unit(k));
 		bad |= 1u << k;
 	}
 	if ((row->present & 1u << CSV_TURST) &&
 	    ctl_import_state(d, row, bad ? other : why,
-	                     bad ? sizeof(other) : n) == -1)
+			     bad ? sizeof(other) : n) == -1)
 		bad |= 1u << CSV_TURST;
 	return bad;
 }
@@ -362,9 +385,9 @@ ctl_import_flush(struct ctl_import *im, int always)
 	if (im->copy.len == 0 || (!always && im->copy.len < CTL_IMPORT_CHUNK))
 		return 0;
 	if (PQputCopyData(im->conn, (const char *)im->copy.buf,
-	                  (int)im->copy.len) != 1) {
+			  (int)im->copy.len) != 1) {
 		fprintf(stderr, "ventoctl: import: %s",
-		        PQerrorMessage(im->conn));
+			PQerrorMessage(im->conn));
 		return -1;
 	}
 	im->copy.len = 0;
@@ -393,7 +416,7 @@ ctl_import_seen(struct ctl_import *im, int id, int64_t t, long line)
 				ctl_import_seen(
 				    im, (int)(keys[k] >> 40),
 				    (int64_t)(keys[k] & ((1ULL << 40) - 1)) *
-				        600,
+					600,
 				    lines[k]);
 		free(keys);
 		free(lines);
@@ -424,7 +447,7 @@ ctl_import_value(struct copybin *b, const struct csv_row *row, int col)
 /* Checks a line and stages it. Errors are counted and said. */
 static void
 ctl_import_line(struct ctl_import *im, long lineno, char *line,
-                const struct csv_header *h)
+		const struct csv_header *h)
 {
 	struct ctl_import_device key, *d;
 	struct csv_row row;
@@ -438,29 +461,29 @@ ctl_import_line(struct ctl_import *im, long lineno, char *line,
 	}
 	snprintf(key.name, sizeof(key.name), "%s", row.asset);
 	d = strlen(row.asset) < sizeof(key.name)
-	        ? bsearch(&key, im->devices, (size_t)im->ndevices, sizeof(key),
-	                  ctl_import_device_cmp)
-	        : NULL;
+		? bsearch(&key, im->devices, (size_t)im->ndevices, sizeof(key),
+			  ctl_import_device_cmp)
+		: NULL;
 	if (d == NULL) {
 		ctl_import_error(im, lineno,
-		                 "asset_id '%s' is no device of %s or the "
-		                 "database",
-		                 row.asset, "vento.conf");
+				 "asset_id '%s' is no device of %s or the "
+				 "database",
+				 row.asset, "vento.conf");
 		return;
 	}
 	if ((first = ctl_import_seen(im, d->id, row.period, lineno)) != 0) {
 		ctl_import_error(im, lineno,
-		                 "asset_id '%s' has this period twice (line "
-		                 "%ld)",
-		                 row.asset, first);
+				 "asset_id '%s' has this period twice (line "
+				 "%ld)",
+				 row.asset, first);
 		return;
 	}
 	bad = ctl_import_judge(d, &row, why, sizeof(why));
 	if (bad && !im->mark_invalid) {
 		ctl_import_error(im, lineno,
-		                 "%s (--mark-invalid imports such values "
-		                 "marked invalid)",
-		                 why);
+				 "%s (--mark-invalid imports such values "
+				 "marked invalid)",
+				 why);
 		return;
 	}
 	im->rows++;
@@ -496,16 +519,16 @@ ctl_import_begin(struct ctl_import *im, const struct config *c)
 	    ctl_import_register(im->conn, c) == -1 ||
 	    ctl_import_load_devices(im) == -1 ||
 	    ctl_db_exec(im->conn,
-	                "CREATE TEMP TABLE import_row (line int, device_id "
-	                "smallint, period timestamptz, w float8, ws float8, "
-	                "wd float8, turst bigint, pitch float8, tmp float8, "
-	                "kwh float8, bad int) ON COMMIT DROP",
-	                "import", NULL) == -1)
+			"CREATE TEMP TABLE import_row (line int, device_id "
+			"smallint, period timestamptz, w float8, ws float8, "
+			"wd float8, turst bigint, pitch float8, tmp float8, "
+			"kwh float8, bad int) ON COMMIT DROP",
+			"import", NULL) == -1)
 		return -1;
 	r = PQexec(im->conn, "COPY import_row FROM STDIN (FORMAT binary)");
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		fprintf(stderr, "ventoctl: import: %s",
-		        PQresultErrorMessage(r));
+			PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
@@ -534,7 +557,7 @@ ctl_import_end_copy(struct ctl_import *im)
 	while ((r = PQgetResult(im->conn)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && im->errors == 0) {
 			fprintf(stderr, "ventoctl: import: %s",
-			        PQresultErrorMessage(r));
+				PQresultErrorMessage(r));
 			rc = -1;
 		}
 		PQclear(r);
@@ -607,7 +630,7 @@ ctl_import_merge(struct ctl_import *im)
 	    "  count(*) FILTER (WHERE NOT fresh) FROM merged");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "ventoctl: import: %s",
-		        PQresultErrorMessage(r));
+			PQresultErrorMessage(r));
 		PQclear(r);
 		return -1;
 	}
@@ -615,9 +638,9 @@ ctl_import_merge(struct ctl_import *im)
 	replaced = atol(PQgetvalue(r, 0, 1));
 	PQclear(r);
 	if (ctl_db_exec(im->conn,
-	                "SELECT vento_rollup_days(min(period), max(period) + "
-	                "interval '10 minutes') FROM import_row",
-	                "import", NULL) == -1 ||
+			"SELECT vento_rollup_days(min(period), max(period) + "
+			"interval '10 minutes') FROM import_row",
+			"import", NULL) == -1 ||
 	    ctl_db_exec(im->conn, "COMMIT", "import", NULL) == -1)
 		return -1;
 	printf("%s: %ld periods: %ld new, %ld replaced, %ld kept as computed "
@@ -634,13 +657,13 @@ static void
 ctl_import_usage(FILE *f)
 {
 	fprintf(f, "usage: ventoctl import [--skip-unknown] [--mark-invalid] "
-	           "FILE.csv\n");
+		   "FILE.csv\n");
 }
 
 int
 ctl_import(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_import im = {0};
+	struct ctl_import im = { 0 };
 	struct csv_header h;
 	int skip_unknown = 0;
 	char *line = NULL, why[512];
@@ -677,18 +700,18 @@ ctl_import(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((f = fopen(im.file, "r")) == NULL) {
 		fprintf(stderr, "ventoctl: import: %s: %s\n", im.file,
-		        strerror(errno));
+			strerror(errno));
 		return CTL_FAIL;
 	}
 	if (getline(&line, &cap, f) == -1) {
 		ctl_import_error(&im, 1, "empty file");
 	} else if (csv_header_parse(&h, line, skip_unknown, why, sizeof(why)) ==
-	           -1) {
+		   -1) {
 		ctl_import_error(&im, 1, "%s", why);
 	} else if ((c = ctl_config(ctl)) == NULL) {
 		im.errors++; /* cfg_load said why */
 	} else if ((im.conn = ctl_db_connect(ctl)) == NULL ||
-	           ctl_import_begin(&im, c) == -1) {
+		   ctl_import_begin(&im, c) == -1) {
 		im.errors++;
 	} else {
 		lineno = 1;
@@ -718,7 +741,7 @@ ctl_import(struct ctl *ctl, int argc, char **argv)
 	if (im.errors) {
 		if (im.errors > CTL_IMPORT_MAX_ERRORS)
 			fprintf(stderr, "%s: %d more errors\n", im.file,
-			        im.errors - CTL_IMPORT_MAX_ERRORS);
+				im.errors - CTL_IMPORT_MAX_ERRORS);
 		fprintf(stderr, "%s: nothing imported\n", im.file);
 		return CTL_FAIL;
 	}

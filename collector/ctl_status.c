@@ -38,6 +38,13 @@ ctl_quality_name(const char *q)
 	return q[0] == '\0' ? "-" : q;
 }
 
+/* A field's text, or NULL for SQL NULL. */
+static const char *
+ctl_status_value(const PGresult *r, int i, int k)
+{
+	return PQgetisnull(r, i, k) ? NULL : PQgetvalue(r, i, k);
+}
+
 static void
 ctl_status_json(PGresult *r)
 {
@@ -50,20 +57,24 @@ ctl_status_json(PGresult *r)
 			printf(",\"age_s\":null}");
 			continue;
 		}
-		printf(",\"quality\":\"%s\",\"age_s\":%s",
-		       ctl_quality_name(PQgetvalue(r, i, 2)),
-		       PQgetvalue(r, i, 6));
-		printf(",\"power_kw\":%s,\"wind_ms\":%s,\"state\":%s",
-		       PQgetisnull(r, i, 3) ? "null" : PQgetvalue(r, i, 3),
-		       PQgetisnull(r, i, 4) ? "null" : PQgetvalue(r, i, 4),
-		       PQgetisnull(r, i, 5) ? "null" : PQgetvalue(r, i, 5));
+		printf(",\"quality\":\"%s\",\"age_s\":",
+		       ctl_quality_name(PQgetvalue(r, i, 2)));
+		ctl_json_number(PQgetvalue(r, i, 6));
+		printf(",\"power_kw\":");
+		ctl_json_number(ctl_status_value(r, i, 3));
+		printf(",\"wind_ms\":");
+		ctl_json_number(ctl_status_value(r, i, 4));
+		printf(",\"state\":");
+		ctl_json_number(ctl_status_value(r, i, 5));
 		if (PQgetisnull(r, i, 7))
 			printf(",\"state_name\":null");
 		else {
 			printf(",\"state_name\":");
 			ctl_json_string(PQgetvalue(r, i, 7));
 		}
-		printf(",\"errors_10min\":%s}", PQgetvalue(r, i, 8));
+		printf(",\"errors_10min\":");
+		ctl_json_number(PQgetvalue(r, i, 8));
+		printf("}");
 	}
 	printf("]}\n");
 }

@@ -1,6 +1,7 @@
 /* ctl_table.c - prints a query's result as an aligned table for people or
  * as JSON for scripts: every reporting command goes through here, so they
  * all look and parse alike. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,21 @@ ctl_json_string(const char *s)
 	putchar('"');
 }
 
+void
+ctl_json_number(const char *s)
+{
+	char *end;
+	double v;
+
+	/* strtod reads PostgreSQL's NaN and Infinity, which JSON lacks; a
+	 * consumer must see no number there, not a wrong one. */
+	if (s == NULL || *s == '\0' || (v = strtod(s, &end), *end != '\0') ||
+	    !isfinite(v))
+		fputs("null", stdout);
+	else
+		fputs(s, stdout);
+}
+
 static void
 ctl_table_print(PGresult *r, int json)
 {
@@ -57,7 +73,7 @@ ctl_table_print(PGresult *r, int json)
 				if (PQgetisnull(r, i, k))
 					printf("null");
 				else if (ctl_table_numeric(PQftype(r, k)))
-					printf("%s", PQgetvalue(r, i, k));
+					ctl_json_number(PQgetvalue(r, i, k));
 				else
 					ctl_json_string(PQgetvalue(r, i, k));
 			}

@@ -25,6 +25,8 @@ check_eq "a spreadsheet's file imports with no ventod run" 0 "$?"
 check "and says what it did" grep -qx "$WORK/user.csv: 4 periods: 4 new, 0 replaced, 0 kept as computed from raw samples" "$WORK/import.out"
 check_eq "the configured devices are registered with their model" "T01 vento-sim-4500 4500|T02 vento-sim-4500 4500" \
 	"$(q "SELECT string_agg(name || ' ' || profile || ' ' || rated_kw, '|' ORDER BY name) FROM device")"
+check_eq "and the projection, whose time zone makes the local days" "America/Bahia|2025-03-01" \
+	"$(q "SELECT (SELECT time_zone FROM projection) || '|' || (SELECT string_agg(DISTINCT day::text, ',') FROM stat_day)")"
 check_eq "state names become the model's codes, any case" "2|1|4|2" \
 	"$(q "SELECT string_agg(wtur_turst::text, '|' ORDER BY device_id, period) FROM stat_10min")"
 check_eq "and count in their availability category" "1800|600" \

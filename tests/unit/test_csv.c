@@ -95,7 +95,7 @@ main(void)
 	header(&h, "time,asset_id,WTUR_W,WTUR_TurSt,WMET_EnvTmp,WTUR_SupWh", 0,
 	       why);
 	ok(row(&h, "2025-03-01T00:00:00Z,T01,1800.5,2,-3.5,300", &r, why) ==
-	           0 &&
+		   0 &&
 	       r.value[CSV_W] == 1800.5 && r.state_is_code &&
 	       r.state_code == 2 && r.value[CSV_TMP] == -3.5 &&
 	       r.value[CSV_SUPWH] == 300 && strcmp(r.asset, "T01") == 0,
