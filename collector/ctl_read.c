@@ -28,9 +28,11 @@ ctl_read_signal(struct link *l, const struct device *d,
 	int quality;
 
 	if (link_read(l, &b, regs, &quality) == -1) {
-		printf("%s %s: %s %d: %s\n", d->name, s->name, tables[s->fc],
+		printf("%s %s: %s %d: %s%s\n", d->name, s->name, tables[s->fc],
 		       s->address + d->profile->address_base,
-		       modbus_strerror(errno));
+		       errno == EMBBADDATA ? "reply refused: " : "",
+		       errno == EMBBADDATA ? link_last_mismatch(l)
+					   : modbus_strerror(errno));
 		return -1;
 	}
 	printf("%-18s ", s->name);

@@ -21,11 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "adu.h"
 #include "link.h"
 #include "log.h"
 #include "sample.h"
@@ -59,6 +61,8 @@ struct link {
 	double retry_at;     /* monotonic seconds before which we wait */
 	unsigned rand_state; /* for jitter; per link, so no shared state */
 	int exception;
+	uint16_t tid;		 /* the last request's transaction id */
+	char why[ADU_WHY_MAX]; /* what the last bad reply got wrong */
 };
 
 static double
@@ -218,9 +222,12 @@ link_connect(struct link *l)
 		return -1;
 	}
 	/* Recovery stays off: we decide what a failure means, and
-	 * libmodbus' own recovery sleeps and flushes. */
+	 * libmodbus' own recovery sleeps and flushes. No byte timeout:
+	 * libmodbus then waits for the whole reply within the response
+	 * timeout (Linux' select counts the time down), so a reply trickled
+	 * a byte at a time is a timeout, not a reply that took seconds. */
 	modbus_set_response_timeout(l->ctx, sec, usec);
-	modbus_set_byte_timeout(l->ctx, sec, usec);
+	modbus_set_byte_timeout(l->ctx, 0, 0);
 	modbus_set_error_recovery(l->ctx, MODBUS_ERROR_RECOVERY_NONE);
 	modbus_set_slave(l->ctx, l->device->unit);
 	modbus_set_socket(l->ctx, fd);
@@ -231,35 +238,74 @@ link_connect(struct link *l)
 	return 0;
 }
 
+/* Bytes waiting on the socket, or 0 when it cannot say. */
+static int
+link_pending(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, FIONREAD, &n) == -1)
+		return 0;
+	return n;
+}
+
+/*
+ * One request and its reply, on the descriptor libmodbus uses. The request
+ * is ours (our transaction id, unit and function); libmodbus frames the
+ * reply and waits for it (modbus_receive_confirmation), and adu.c checks
+ * all of it against the request. A device that answers one request at a
+ * time leaves nothing on the socket between a reply and the next request:
+ * bytes there before we ask, or after the reply we framed, are a second
+ * reply nobody asked for or a reply longer than it says, and whatever they
+ * are, the reply they trail cannot be trusted.
+ */
 static int
 link_do_read_on(struct link *l, const struct plan_block *b, uint16_t *regs)
 {
-	uint8_t bits[PLAN_MAX_BITS];
-	int n;
+	uint8_t req[ADU_REQUEST_LEN], rsp[ADU_MAX_LEN];
+	int fd = modbus_get_socket(l->ctx), n, code;
+	ssize_t sent;
 
-	switch (b->fc) {
-	case FC_COILS:
-	case FC_DISCRETE_INPUTS:
-		n = b->fc == FC_COILS
-			    ? modbus_read_bits(l->ctx, b->address, b->count, bits)
-			    : modbus_read_input_bits(l->ctx, b->address,
-						     b->count, bits);
-		for (int i = 0; i < n; i++)
-			regs[i] = bits[i];
-		break;
-	case FC_HOLDING_REGISTERS:
-		n = modbus_read_registers(l->ctx, b->address, b->count, regs);
-		break;
-	default:
-		n = modbus_read_input_registers(l->ctx, b->address, b->count,
-						regs);
-		break;
-	}
-	if (n != -1 && n != b->count) {
+	if ((n = link_pending(fd)) > 0) {
+		snprintf(l->why, sizeof(l->why),
+			 "%d bytes waiting before the request", n);
 		errno = EMBBADDATA;
 		return -1;
 	}
-	return n == -1 ? -1 : 0;
+	adu_request_build(req, ++l->tid, l->device->unit, b->fc, b->address,
+			  b->count);
+	do
+		sent = send(fd, req, sizeof(req), MSG_NOSIGNAL);
+	while (sent == -1 && errno == EINTR);
+	if (sent != (ssize_t)sizeof(req)) {
+		/* 12 bytes on an empty socket buffer: short only when the
+		 * connection is going. */
+		if (sent != -1)
+			errno = EPIPE;
+		return -1;
+	}
+	n = modbus_receive_confirmation(l->ctx, rsp);
+	if (n == -1) {
+		if (errno == EMBBADDATA)
+			snprintf(l->why, sizeof(l->why),
+				 "a reply longer than any");
+		return -1;
+	}
+	code = adu_reply_check(req, rsp, (size_t)n, l->why);
+	if (code == -1)
+		return -1;
+	if ((n = link_pending(fd)) > 0) {
+		snprintf(l->why, sizeof(l->why),
+			 "%d bytes after the reply", n);
+		errno = EMBBADDATA;
+		return -1;
+	}
+	if (code > 0) {
+		errno = MODBUS_ENOBASE + code;
+		return -1;
+	}
+	adu_reply_values(req, rsp, regs);
+	return 0;
 }
 
 /* Reads on the socket itself when libmodbus can select() it, else on a
@@ -314,12 +360,21 @@ link_read(struct link *l, const struct plan_block *b, uint16_t *regs,
 		l->exception = e - MODBUS_ENOBASE;
 		*quality = QUALITY_EXCEPTION;
 	} else {
+		/* A reply that does not match its request (EMBBADDATA) is
+		 * a link error too, and closes the connection: what follows
+		 * it on the socket is out of step with our requests. */
 		*quality = e == ETIMEDOUT ? QUALITY_TIMEOUT : QUALITY_LINK;
 		link_disconnect(l);
 		link_schedule_retry(l);
 	}
 	errno = e;
 	return -1;
+}
+
+const char *
+link_last_mismatch(const struct link *l)
+{
+	return l->why;
 }
 
 int

@@ -24,12 +24,15 @@ void link_close(struct link *l);
 /*
  * Reads block b into regs (registers, or one bit per element for coils and
  * discrete inputs). Connects first if needed, unless the reconnect backoff
- * has not run out. Returns 0, or -1 with errno set and *quality telling
- * what went wrong (enum sample_quality): an exception leaves the
- * connection up, since it says something about the block, not the link;
- * every other error closes it, so that a late reply can never be taken for
- * the answer to a later request, and schedules a reconnect with capped,
- * jittered backoff.
+ * has not run out. Every reply is checked against its request (adu.c),
+ * and bytes on the socket before the request or after the reply make it a
+ * bad one. Returns 0, or -1 with errno set and *quality telling what went
+ * wrong (enum sample_quality): an exception leaves the connection up,
+ * since it says something about the block, not the link; every other
+ * error closes it, so that a late reply can never be taken for the answer
+ * to a later request, and schedules a reconnect with capped, jittered
+ * backoff. A reply that does not match its request is QUALITY_LINK with
+ * errno EMBBADDATA, and link_last_mismatch says why.
  */
 int link_read(struct link *l, const struct plan_block *b, uint16_t *regs,
 	      int *quality);
@@ -37,6 +40,10 @@ int link_read(struct link *l, const struct plan_block *b, uint16_t *regs,
 /* Ends a poll: gives back the descriptor lent to libmodbus for a socket
  * numbered above FD_SETSIZE, if one is held. */
 void link_release(struct link *l);
+
+/* What the last reply refused with EMBBADDATA got wrong, as a phrase
+ * ("unit id 2, not 1"). Valid until the next read. */
+const char *link_last_mismatch(const struct link *l);
 
 /* The Modbus exception code of the last failed read, or 0. */
 int link_last_exception(const struct link *l);

@@ -64,6 +64,14 @@ poller_complain(struct poller *p, const struct plan_block *b, int quality,
 			 b->address + p->dev->profile->address_base + b->count - 1,
 			 link_last_exception(p->link), modbus_strerror(err),
 			 held ? " (and earlier errors held back)" : "");
+	else if (err == EMBBADDATA)
+		log_warn("%s: %s:%d %s %d..%d: reply refused: %s%s",
+			 p->dev->name, p->dev->host, p->dev->port,
+			 tables[b->fc],
+			 b->address + p->dev->profile->address_base,
+			 b->address + p->dev->profile->address_base + b->count - 1,
+			 link_last_mismatch(p->link),
+			 held ? " (and earlier errors held back)" : "");
 	else
 		log_warn("%s: %s:%d %s %d..%d: %s%s", p->dev->name,
 			 p->dev->host, p->dev->port, tables[b->fc],

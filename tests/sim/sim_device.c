@@ -64,7 +64,10 @@ struct sim_reply {
 	int64_t second; /* the second a data reply carries; else INT64_MIN */
 	size_t nlines;  /* served-log lines held for a delayed data reply */
 	size_t len;
-	uint8_t adu[SIM_DEVICE_ADU_MAX];
+	size_t sent;    /* bytes of a trickled reply sent so far */
+	int trickle_ms; /* >0: sent a byte at a time, this far apart */
+	/* Room for the bytes hostile:trailing adds to the longest reply. */
+	uint8_t adu[SIM_DEVICE_ADU_MAX + 8];
 };
 
 struct sim_client {
@@ -567,6 +570,61 @@ sim_device_send(struct sim_device *sd, struct sim_client *c,
 }
 
 /*
+ * Sends the data reply r bent as the device's hostile fault says (see
+ * sim_fault.h); it never logs its own second as served. Returns 0, or -1
+ * when the client must be dropped.
+ */
+static int
+sim_device_hostile(struct sim_device *sd, struct sim_client *c,
+                   struct sim_reply *r)
+{
+	int kind = sd->fault.hostile;
+	size_t length = (size_t)r->adu[4] << 8 | r->adu[5];
+	unsigned tid = (unsigned)r->adu[0] << 8 | r->adu[1];
+	struct sim_reply extra;
+
+	log_info("ventosim: %s: hostile reply (%s) in second %lld",
+	         sd->dev->name, sim_fault_hostile_name(kind),
+	         (long long)r->second);
+	switch (kind) {
+	case SIM_HOSTILE_UNIT:
+		r->adu[6] = (uint8_t)(r->adu[6] + 1);
+		break;
+	case SIM_HOSTILE_LENGTH:
+		length += 2;
+		r->adu[4] = (uint8_t)(length >> 8);
+		r->adu[5] = (uint8_t)length;
+		break;
+	case SIM_HOSTILE_TRAILING:
+		memset(r->adu + r->len, 0, 3);
+		r->len += 3;
+		break;
+	case SIM_HOSTILE_TRICKLE:
+		r->second = INT64_MIN;
+		r->trickle_ms = SIM_FAULT_TRICKLE_MS;
+		r->due_ms = sim_device_now_ms() + r->trickle_ms;
+		c->out = *r;
+		c->held = 1;
+		return 0;
+	case SIM_HOSTILE_SECOND:
+		/* The reply itself is good, and served; the second one
+		 * carries the transaction id the client will use next, and
+		 * values that were never served. */
+		extra = *r;
+		extra.second = INT64_MIN;
+		extra.adu[0] = (uint8_t)((tid + 1) >> 8);
+		extra.adu[1] = (uint8_t)(tid + 1);
+		for (size_t i = SIM_DEVICE_MBAP + 2; i < extra.len; i++)
+			extra.adu[i] ^= 1;
+		if (sim_device_send(sd, c, r, NULL) == -1)
+			return -1;
+		return sim_device_send(sd, c, &extra, NULL);
+	}
+	r->second = INT64_MIN;
+	return sim_device_send(sd, c, r, NULL);
+}
+
+/*
  * Acts on one complete request: answers it now, holds its reply, or
  * drops it, as the device's faults say. Returns 0, or -1 when the client
  * must be dropped (a reply could not be sent, or disconnect:N).
@@ -591,8 +649,14 @@ sim_device_request(struct sim_device *sd, struct sim_client *c,
 		return 0;
 	sim_device_build(sd, req, len, &r);
 	r.nlines = 0;
+	r.sent = 0;
+	r.trickle_ms = 0;
 	if (sd->fault.garbage)
 		sim_device_garble(sd, req, &r);
+	/* A hostile reply goes at once: slow and late do not apply. */
+	if (sd->fault.hostile && r.second != INT64_MIN &&
+	    c->nreq % (unsigned)sd->fault.hostile_every == 0)
+		return sim_device_hostile(sd, c, &r);
 	delay = sim_fault_delay_ms(&sd->fault);
 	if (delay == 0)
 		return sim_device_send(sd, c, &r, NULL);
@@ -664,10 +728,27 @@ sim_device_serve_client(struct sim_device *sd, struct sim_client *c)
 	sim_device_process(sd, c);
 }
 
-/* Sends a held reply that is due, then answers what waited behind it. */
+/* Sends a held reply that is due, then answers what waited behind it. A
+ * trickled reply goes a byte at each release, and stays held until its
+ * last. */
 static void
 sim_device_release(struct sim_device *sd, struct sim_client *c)
 {
+	struct sim_reply *r = &c->out;
+
+	if (r->trickle_ms > 0) {
+		if (send(c->fd, r->adu + r->sent, 1, MSG_NOSIGNAL) != 1) {
+			sim_device_drop(c);
+			return;
+		}
+		if (++r->sent < r->len) {
+			r->due_ms += r->trickle_ms;
+			return;
+		}
+		c->held = 0;
+		sim_device_process(sd, c);
+		return;
+	}
 	c->held = 0;
 	if (sim_device_send(sd, c, &c->out, c->lines) == -1) {
 		sim_device_drop(c);

@@ -110,6 +110,47 @@ sim_fault_flag(const char *item, int *flag, char *err, size_t errsize)
 	return 0;
 }
 
+static const char *const sim_fault_hostile_names[] = {
+	"none", "unit", "length", "trickle", "trailing", "second",
+};
+
+const char *
+sim_fault_hostile_name(int kind)
+{
+	return sim_fault_hostile_names[kind];
+}
+
+/* hostile:KIND[:N] */
+static int
+sim_fault_parse_hostile(const char *item, struct sim_fault_spec *spec,
+                        char *err, size_t errsize)
+{
+	char buf[64], *kind, *every, *save = NULL;
+	int k, n = 1;
+
+	if (spec->hostile) {
+		snprintf(err, errsize, "hostile given twice");
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", item + strlen("hostile:"));
+	kind = strtok_r(buf, ":", &save);
+	every = strtok_r(NULL, ":", &save);
+	for (k = SIM_HOSTILE_UNIT; k <= SIM_HOSTILE_SECOND; k++)
+		if (kind != NULL && strcmp(kind, sim_fault_hostile_names[k]) == 0)
+			break;
+	if (k > SIM_HOSTILE_SECOND || strtok_r(NULL, ":", &save) != NULL ||
+	    (every != NULL && sim_fault_number(every, 1, 1000000, &n) == -1)) {
+		snprintf(err, errsize,
+		         "%s: expected hostile:KIND[:N] with KIND unit, length, "
+		         "trickle, trailing or second, N 1..1000000",
+		         item);
+		return -1;
+	}
+	spec->hostile = k;
+	spec->hostile_every = n;
+	return 0;
+}
+
 /* Whether item is "name:..." */
 static int
 sim_fault_is(const char *item, const char *name)
@@ -148,6 +189,8 @@ sim_fault_parse_item(const char *item, struct sim_fault_spec *spec, char *err,
 		                       err, errsize);
 	if (sim_fault_is(item, "exception"))
 		return sim_fault_parse_exception(item, spec, err, errsize);
+	if (sim_fault_is(item, "hostile"))
+		return sim_fault_parse_hostile(item, spec, err, errsize);
 	if (strcmp(item, "fault:stop") == 0)
 		state = SIM_STATE_FAULT;
 	else if (strcmp(item, "maintenance") == 0)
@@ -157,7 +200,8 @@ sim_fault_parse_item(const char *item, struct sim_fault_spec *spec, char *err,
 		    err, errsize,
 		    "unknown fault '%s' (dead, slow:MS, late:MS, "
 		    "exception:FC:ADDR:CODE, disconnect:N, garbage, "
-		    "refuse:S, wrap, reset, fault:stop, maintenance, none)",
+		    "hostile:KIND[:N], refuse:S, wrap, reset, fault:stop, "
+		    "maintenance, none)",
 		    item);
 		return -1;
 	}
@@ -227,7 +271,8 @@ sim_fault_parse(const char *text, struct sim_fault_spec *spec, char *err,
 	}
 	if (none &&
 	    (spec->dead || spec->slow_ms || spec->late_ms || spec->disconnect ||
-	     spec->garbage || spec->nexceptions || spec->refuse_s ||
+	     spec->garbage || spec->hostile || spec->nexceptions ||
+	     spec->refuse_s ||
 	     spec->wrap || spec->reset || spec->state)) {
 		snprintf(err, errsize,
 		         "none clears all faults: it combines "
@@ -280,6 +325,10 @@ sim_fault_format(const struct sim_fault_spec *s, char *buf, size_t size)
 		sim_fault_add(buf, size, &len, "disconnect:%d", s->disconnect);
 	if (s->garbage)
 		sim_fault_add(buf, size, &len, "garbage");
+	if (s->hostile)
+		sim_fault_add(buf, size, &len, "hostile:%s:%d",
+		              sim_fault_hostile_names[s->hostile],
+		              s->hostile_every);
 	if (s->refuse_s)
 		sim_fault_add(buf, size, &len, "refuse:%d", s->refuse_s);
 	if (s->wrap)

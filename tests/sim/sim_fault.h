@@ -12,6 +12,19 @@
  *                           (1..255); up to SIM_FAULT_MAX_EXCEPTIONS
  *   disconnect:N            every Nth request of a connection closes it
  *   garbage                 every reply replaced by random bytes
+ *   hostile:KIND[:N]        every Nth data reply of a connection (default
+ *                           every one) is a plausible reply that does not
+ *                           match its request, KIND one of:
+ *                             unit      from another unit id
+ *                             length    its MBAP length 2 more than sent
+ *                             trickle   sent a byte every 100 ms
+ *                             trailing  followed by 3 stray bytes
+ *                             second    followed by a second reply with
+ *                                       the next transaction id and other
+ *                                       values, nobody asked for
+ *                           Each is logged ("hostile reply (KIND) in
+ *                           second S") and never written to the served
+ *                           log: no value of it may be stored.
  *   refuse:S                no listening socket for S seconds (1..3600)
  *   wrap                    the energy counter jumps to 30 s of rated
  *                           power below the wrap of its type (turbines)
@@ -47,6 +60,22 @@
  * Wh. */
 #define SIM_FAULT_WRAP_MARGIN_WH (SIM_WIND_RATED_KW * 30.0 * 1000.0 / 3600.0)
 
+/* The hostile replies, by kind (0: none). */
+enum sim_fault_hostile {
+	SIM_HOSTILE_NONE,
+	SIM_HOSTILE_UNIT,
+	SIM_HOSTILE_LENGTH,
+	SIM_HOSTILE_TRICKLE,
+	SIM_HOSTILE_TRAILING,
+	SIM_HOSTILE_SECOND,
+};
+
+/* A hostile:trickle reply's pace, ms a byte. */
+#define SIM_FAULT_TRICKLE_MS 100
+
+/* The name of a hostile kind ("unit", ...). */
+const char *sim_fault_hostile_name(int kind);
+
 struct sim_fault_exception {
 	int fc;
 	int address;
@@ -60,6 +89,8 @@ struct sim_fault_spec {
 	int late_ms;
 	int disconnect; /* close at every Nth request of a connection; 0: no */
 	int garbage;
+	int hostile;       /* enum sim_fault_hostile */
+	int hostile_every; /* every Nth data reply of a connection */
 	int nexceptions;
 	struct sim_fault_exception exceptions[SIM_FAULT_MAX_EXCEPTIONS];
 	int refuse_s; /* action: refuse connections this long; 0: no */
