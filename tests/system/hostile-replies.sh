@@ -1,7 +1,9 @@
 #!/bin/bash
 # hostile-replies: turbines whose replies look like Modbus but do not match
-# the request, every third request of a connection, each kind on its own
-# turbine while the rest must not notice:
+# the request, every third request of a connection (the fourth for the
+# trailing bytes, so that they trail the last read of a tick, where no
+# later read of the same tick trips on them), each kind on its own turbine
+# while the rest must not notice:
 #   unit      T01 answers as another unit id (a gateway's other turbine)
 #   length    T02's MBAP length claims 2 bytes more than it sent
 #   trickle   T03 sends its reply a byte every 100 ms (each byte within
@@ -22,7 +24,7 @@ cat >"$WORK/faults" <<'EOF2'
 T01 hostile:unit:3
 T02 hostile:length:3
 T03 hostile:trickle:3
-T04 hostile:trailing:3
+T04 hostile:trailing:4
 T05 hostile:second:3
 EOF2
 vento_start_sim 12 --faults "$WORK/faults"
