@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "copybin.h"
+#include "log.h"
 #include "plugin.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -33,6 +34,8 @@ struct store {
 	int64_t part_lo, part_hi; /* days (UTC) that have partitions */
 	char error[512];
 	int error_is_data;
+	char refusal[512]; /* its message and hint, when it is 42501 */
+	int retention_days; /* the database's, read at connect */
 	/* raw_sample's columns and their types, read at connect */
 	char (*colnames)[PROFILE_NAME_MAX];
 	enum copybin_type *coltypes;
@@ -120,9 +123,33 @@ store_classify(struct store *s, const PGresult *r)
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
 	snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", state ? state : "");
+	if (strcmp(s->sqlstate, "42501") == 0) {
+		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+
+		snprintf(s->refusal, sizeof(s->refusal), "%s%s%s",
+			 msg ? msg : "", hint ? " (" : "", hint ? hint : "");
+		if (hint)
+			strncat(s->refusal, ")",
+				sizeof(s->refusal) - strlen(s->refusal) - 1);
+	}
 	s->error_is_data = PQstatus(s->conn) == CONNECTION_OK && state &&
 			   (strncmp(state, "22", 2) == 0 ||
 			    strncmp(state, "23", 2) == 0);
+}
+
+/* After a failed registration: whether the database refused it because
+ * only the schema's owner may change what is registered (42501). Then the
+ * writer carries on with what the database holds, and says so in the log:
+ * samples must not wait for an operator to reconcile a setting. */
+static int
+store_refused(struct store *s)
+{
+	if (strcmp(s->sqlstate, "42501") != 0)
+		return 0;
+	log_warn("writer: the database refused: %s; keeping the database's",
+		 s->refusal);
+	return 1;
 }
 
 /* Runs a query expecting tuples or a command result; NULL on error. */
@@ -248,10 +275,19 @@ store_register(struct store *s, const char *name, const char *kind,
 
 	snprintf(wrap, sizeof(wrap), "%.0f", p ? profile_counter_wrap_wh(p) : 0);
 	snprintf(rated, sizeof(rated), "%g", p ? p->rated_kw : 0);
+	/* A device no longer configured keeps what it was registered as. */
 	id = store_int(s,
-		       "SELECT vento_register_device($1, $2, $3, $4::bigint, "
-		       "$5::real)",
+		       p ? "SELECT vento_register_device($1, $2, $3, $4::bigint, "
+			   "$5::real)"
+			 : "SELECT coalesce((SELECT id FROM device WHERE name = "
+			   "$1), vento_register_device($1, $2, $3, $4::bigint, "
+			   "$5::real))",
 		       5, params);
+	if (id == -1 && store_refused(s))
+		id = store_int(s,
+			       "SELECT coalesce((SELECT id FROM device WHERE "
+			       "name = $1), -1)",
+			       1, params);
 	if (id == -1)
 		return -1;
 	s->devices = xreallocarray(s->devices, (size_t)s->ndevices + 1,
@@ -275,8 +311,11 @@ store_register_state(struct store *s, const char *profile, int64_t code,
 	};
 
 	snprintf(code_text, sizeof(code_text), "%" PRId64, code);
-	return store_command(s, "SELECT vento_register_state($1, $2, $3, $4)",
-			     4, params);
+	if (store_command(s, "SELECT vento_register_state($1, $2, $3, $4)", 4,
+			  params) == -1 &&
+	    !store_refused(s))
+		return -1;
+	return 0;
 }
 
 /* Keeps model_state in step with the profiles' states, or their drivers'
@@ -320,10 +359,32 @@ store_set_projection(struct store *s)
 		n += snprintf(shares + n, sizeof(shares) - (size_t)n, "%s%g",
 			      m ? "," : "", p->monthly_share[m]);
 	snprintf(shares + n, sizeof(shares) - (size_t)n, "}");
-	return store_command(s,
+	if (store_command(s,
 			"SELECT vento_set_projection($1::float8, $2::float8[], "
 			"$3)",
-			3, params);
+			3, params) == -1 &&
+	    !store_refused(s))
+		return -1;
+	return 0;
+}
+
+/* The raw retention of the configuration, kept by the database, which
+ * drops by it. A writer can lengthen it, not shorten it: then the
+ * database's stays. */
+static int
+store_set_retention(struct store *s)
+{
+	char days[16];
+	const char *params[1] = { days };
+
+	snprintf(days, sizeof(days), "%d", s->cfg->retention_days);
+	s->retention_days = store_int(s, "SELECT vento_set_retention($1::int)",
+				      1, params);
+	if (s->retention_days == -1 && store_refused(s))
+		s->retention_days = store_int(
+			s, "SELECT raw_retention_days FROM vento_setting", 0,
+			NULL);
+	return s->retention_days == -1 ? -1 : 0;
 }
 
 static int
@@ -435,6 +496,7 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 	if (store_check_schema(s) == -1 || store_load_columns(s) == -1 ||
 	    store_register_devices(s) == -1 ||
 	    store_register_states(s) == -1 || store_set_projection(s) == -1 ||
+	    store_set_retention(s) == -1 ||
 	    store_read_position(s, acked) == -1) {
 		store_disconnect(s);
 		return -1;
@@ -853,16 +915,10 @@ store_duplicates(const struct store *s)
 }
 
 int
-store_drop_old(struct store *s, int retention_days)
+store_drop_old(struct store *s, int *retention_days)
 {
-	char days[16];
-	const char *params[1] = { days };
-
-	snprintf(days, sizeof(days), "%d", retention_days);
-	return store_int(s,
-			 "SELECT vento_drop_partitions(now() - make_interval("
-			 "days => $1::int))",
-			 1, params);
+	*retention_days = s->retention_days;
+	return store_int(s, "SELECT vento_drop_partitions()", 0, NULL);
 }
 
 int

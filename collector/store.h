@@ -66,9 +66,11 @@ int store_rollup(struct store *s, int64_t from_ms, int64_t to_ms);
 /* Records the collector's health (a row a minute). Returns 0 or -1. */
 int store_health(struct store *s, const struct health *h);
 
-/* Drops the raw partitions older than the retention. Returns how many, or
- * -1. */
-int store_drop_old(struct store *s, int retention_days);
+/* Drops the raw partitions older than the retention the database keeps
+ * (set at connect from the configuration's, which a writer can lengthen
+ * but not shorten), that retention in *retention_days. Returns how many,
+ * or -1. */
+int store_drop_old(struct store *s, int *retention_days);
 
 /* The last error, one line. */
 const char *store_error(const struct store *s);

@@ -319,12 +319,13 @@ writer_flush(struct writer *w, int64_t slice_ms)
 	/* Housekeeping rides on the writer's connection: once after each
 	 * connect, then hourly. */
 	if (writer_mono_ms() >= w->housekeeping_at_ms) {
-		int n = store_drop_old(w->store, w->cfg->retention_days);
+		int days;
+		int n = store_drop_old(w->store, &days);
 
 		if (n > 0)
 			log_info("writer: dropped %d daily partitions older "
 				 "than %d days",
-				 n, w->cfg->retention_days);
+				 n, days);
 		else if (n == -1)
 			log_warn("writer: housekeeping: %s",
 				 store_error(w->store));
