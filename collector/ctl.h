@@ -58,4 +58,12 @@ void ctl_json_number(const char *s);
 int ctl_table_query(struct ctl *ctl, PGconn *conn, const char *sql,
 		    int nparams, const char *const *params);
 
+/* For a report of several parts: as ctl_table_query for people; with
+ * --json prints "key": and the rows as an array, or with one set the
+ * first row as an object (null when there is none), and no newline, so
+ * that the caller composes one document ({ ..., ... }). Returns 0, or -1
+ * after saying why on stderr. */
+int ctl_table_member(struct ctl *ctl, PGconn *conn, const char *key, int one,
+		     const char *sql, int nparams, const char *const *params);
+
 #endif

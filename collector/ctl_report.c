@@ -106,20 +106,39 @@ ctl_availability(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_report_help(argc, argv,
 			    "usage: ventoctl availability [--year Y]\n"
-			    "Time-based availability per IEC 61400-26 and the "
-			    "energy lost while unavailable.\n"))
+			    "Availability per IEC 61400-26-1 of every turbine "
+			    "and of the farm, time- and energy-based, with the "
+			    "hours in each group and the energy lost.\n"))
 		return CTL_OK;
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
-	rc = ctl_table_query(ctl, conn,
+	if (ctl->json)
+		putchar('{');
+	rc = ctl_table_member(ctl, conn, "turbines", 0,
 		CTL_YEAR_RANGE
 		"SELECT device, round((availability * 100)::numeric, 2) AS availability_pct, "
+		"round((energy_availability * 100)::numeric, 2) AS energy_availability_pct, "
 		"round(available_h::numeric, 1) AS available_h, "
 		"round(unavailable_h::numeric, 1) AS unavailable_h, "
+		"round(unknown_h::numeric, 1) AS info_unavailable_h, "
 		"round(excluded_h::numeric, 1) AS excluded_h, "
-		"round(unknown_h::numeric, 1) AS unknown_h, "
-		"round((lost_kwh / 1000)::numeric, 1) AS lost_mwh "
+		"round(((lost_kwh + unknown_lost_kwh) / 1000)::numeric, 1) AS lost_mwh "
 		"FROM y, vento_availability(y.y0, y.y1)", 1, params);
+	if (rc == 0) {
+		fputs(ctl->json ? ",\n" : "\n", stdout);
+		rc = ctl_table_member(ctl, conn, "farm", 1,
+			CTL_YEAR_RANGE
+			"SELECT turbines, round((availability * 100)::numeric, 2) AS availability_pct, "
+			"round((energy_availability * 100)::numeric, 2) AS energy_availability_pct, "
+			"round(available_h::numeric, 1) AS available_h, "
+			"round(unavailable_h::numeric, 1) AS unavailable_h, "
+			"round(unknown_h::numeric, 1) AS info_unavailable_h, "
+			"round(excluded_h::numeric, 1) AS excluded_h, "
+			"round(((lost_kwh + unknown_lost_kwh) / 1000)::numeric, 1) AS lost_mwh "
+			"FROM y, vento_farm_availability(y.y0, y.y1)", 1, params);
+	}
+	if (ctl->json && rc == 0)
+		puts("}");
 	PQfinish(conn);
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }

@@ -56,14 +56,31 @@ ctl_json_number(const char *s)
 		fputs(s, stdout);
 }
 
+/* How a result is printed: as a table, or in JSON as an array of objects
+ * ending a document, an array or one object inside a document. */
+enum ctl_table_mode {
+	CTL_TABLE_TEXT,
+	CTL_TABLE_JSON,
+	CTL_TABLE_JSON_ARRAY,
+	CTL_TABLE_JSON_OBJECT
+};
+
 static void
-ctl_table_print(PGresult *r, int json)
+ctl_table_print(PGresult *r, enum ctl_table_mode mode)
 {
 	int rows = PQntuples(r), cols = PQnfields(r);
 	int *width = xcalloc((size_t)cols, sizeof(int));
 
-	if (json) {
-		printf("[");
+	if (mode == CTL_TABLE_JSON_OBJECT && rows == 0) {
+		printf("null");
+		free(width);
+		return;
+	}
+	if (mode != CTL_TABLE_TEXT) {
+		if (mode == CTL_TABLE_JSON_OBJECT)
+			rows = 1;
+		else
+			printf("[");
 		for (int i = 0; i < rows; i++) {
 			printf("%s{", i ? ",\n " : "");
 			for (int k = 0; k < cols; k++) {
@@ -79,7 +96,10 @@ ctl_table_print(PGresult *r, int json)
 			}
 			printf("}");
 		}
-		printf("]\n");
+		if (mode != CTL_TABLE_JSON_OBJECT)
+			printf("]");
+		if (mode == CTL_TABLE_JSON)
+			putchar('\n');
 		free(width);
 		return;
 	}
@@ -114,9 +134,9 @@ ctl_table_print(PGresult *r, int json)
 	free(width);
 }
 
-int
-ctl_table_query(struct ctl *ctl, PGconn *conn, const char *sql, int nparams,
-		const char *const *params)
+static int
+ctl_table_run(PGconn *conn, enum ctl_table_mode mode, const char *key,
+	      const char *sql, int nparams, const char *const *params)
 {
 	PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL,
 				   NULL, 0);
@@ -126,7 +146,30 @@ ctl_table_query(struct ctl *ctl, PGconn *conn, const char *sql, int nparams,
 		PQclear(r);
 		return -1;
 	}
-	ctl_table_print(r, ctl->json);
+	if (key != NULL && mode != CTL_TABLE_TEXT) {
+		ctl_json_string(key);
+		putchar(':');
+	}
+	ctl_table_print(r, mode);
 	PQclear(r);
 	return 0;
+}
+
+int
+ctl_table_query(struct ctl *ctl, PGconn *conn, const char *sql, int nparams,
+		const char *const *params)
+{
+	return ctl_table_run(conn, ctl->json ? CTL_TABLE_JSON : CTL_TABLE_TEXT,
+			     NULL, sql, nparams, params);
+}
+
+int
+ctl_table_member(struct ctl *ctl, PGconn *conn, const char *key, int one,
+		 const char *sql, int nparams, const char *const *params)
+{
+	enum ctl_table_mode mode = CTL_TABLE_TEXT;
+
+	if (ctl->json)
+		mode = one ? CTL_TABLE_JSON_OBJECT : CTL_TABLE_JSON_ARRAY;
+	return ctl_table_run(conn, mode, key, sql, nparams, params);
 }

@@ -162,3 +162,103 @@ BEGIN
     RETURN v_rows;
 END $$;
 
+
+-- Availability per IEC 61400-26-1 for every configured turbine, time- and
+-- energy-based, including the time for which information is unavailable:
+-- a turbine that never answered, or answered only exceptions, has no
+-- statistics at all, and 006_reports.sql left it out of the report.
+--
+-- The time that counts is the part of [p_from, p_to) that the collector
+-- covers, not past now: before the collector started, or before the
+-- history imported, nothing is known of any turbine, and that is no
+-- turbine's fault. It runs from the first 10-minute period of any device,
+-- or its first raw sample when that lies in the first period (a collector
+-- started mid-period), to the end of the last period, or the last raw
+-- sample's second. Within it, a turbine's time in no known category is
+-- information unavailable; until it is assigned to a category it counts
+-- against availability, as unavailable time does.
+CREATE FUNCTION vento_data_span(p_from timestamptz, p_to timestamptz,
+                                OUT span_from timestamptz, OUT span_to timestamptz)
+LANGUAGE sql STABLE AS $$
+    WITH b AS (
+        SELECT (SELECT min(period) FROM stat_10min WHERE period >= p_from AND period < p_to) AS s0,
+               (SELECT max(period) FROM stat_10min WHERE period >= p_from AND period < p_to)
+                   + interval '10 minutes' AS s1,
+               (SELECT min(time) FROM raw_sample WHERE time >= p_from AND time < p_to) AS r0,
+               (SELECT max(time) FROM raw_sample WHERE time >= p_from AND time < p_to)
+                   + interval '1 second' AS r1
+    )
+    SELECT greatest(p_from, CASE WHEN r0 < coalesce(s0 + interval '10 minutes', 'infinity') THEN r0 ELSE s0 END),
+           least(p_to, CASE WHEN r1 > coalesce(s1 - interval '10 minutes', '-infinity') THEN r1
+                            ELSE least(s1, now()) END)
+    FROM b
+$$;
+
+-- Per turbine over [p_from, p_to): time-based availability (available
+-- time over available, unavailable and information-unavailable time;
+-- excluded time, as requested shutdowns and grid outside its
+-- specification, is left out) and the hours in each group; the energy
+-- lost while unavailable (the reference curve at the measured wind); and
+-- energy-based availability, actual energy over actual plus lost, where
+-- the energy of information-unavailable time is estimated as what the
+-- farm's turbines made per available second over the same span.
+-- unknown_h is the information-unavailable time.
+DROP FUNCTION vento_availability(timestamptz, timestamptz);
+CREATE FUNCTION vento_availability(p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (device text, availability double precision, available_h double precision,
+               unavailable_h double precision, excluded_h double precision,
+               unknown_h double precision, lost_kwh double precision,
+               energy_availability double precision, actual_kwh double precision,
+               unknown_lost_kwh double precision)
+LANGUAGE sql STABLE AS $$
+    WITH span AS (
+        SELECT span_from, span_to, extract(epoch FROM span_to - span_from) AS seconds
+        FROM vento_data_span(p_from, p_to)
+        WHERE span_from < span_to
+    ), t AS (
+        SELECT d.name, coalesce(s.t_available, 0) AS av, coalesce(s.t_unavailable, 0) AS un,
+               coalesce(s.t_excluded, 0) AS ex,
+               greatest(0, span.seconds - coalesce(s.t_available, 0) - coalesce(s.t_unavailable, 0)
+                           - coalesce(s.t_excluded, 0)) AS iu,
+               coalesce(s.energy_kwh, 0) AS e, coalesce(s.lost_kwh, 0) AS lost
+        FROM span CROSS JOIN device d
+        -- Every period the span touches: a collector started mid-period has
+        -- its first period begin before the span.
+        LEFT JOIN vento_sums(date_bin('10 minutes', span.span_from, '2000-01-01'), span.span_to) s
+               ON s.device_id = d.id
+        WHERE d.kind = 'turbine'
+    ), rate AS (
+        SELECT coalesce(sum(e) / nullif(sum(av), 0), 0) AS kwh_per_s FROM t
+    )
+    SELECT t.name, av / nullif(av + un + iu, 0), av / 3600.0, un / 3600.0, ex / 3600.0,
+           iu / 3600.0, lost, e / nullif(e + lost + iu * rate.kwh_per_s, 0), e,
+           iu * rate.kwh_per_s
+    FROM t CROSS JOIN rate
+    ORDER BY t.name
+$$;
+
+-- The farm's availability over [p_from, p_to), the turbines' together as
+-- vento_availability counts them: time-based (their available time over
+-- their available, unavailable and information-unavailable time) and
+-- energy-based (their energy over their energy and the energy lost).
+CREATE FUNCTION vento_farm_availability(p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (turbines bigint, availability double precision,
+               energy_availability double precision, available_h double precision,
+               unavailable_h double precision, excluded_h double precision,
+               unknown_h double precision, actual_kwh double precision,
+               lost_kwh double precision, unknown_lost_kwh double precision)
+LANGUAGE sql STABLE AS $$
+    SELECT count(*), sum(available_h) / nullif(sum(available_h + unavailable_h + unknown_h), 0),
+           sum(actual_kwh) / nullif(sum(actual_kwh + lost_kwh + unknown_lost_kwh), 0),
+           sum(available_h), sum(unavailable_h), sum(excluded_h), sum(unknown_h),
+           sum(actual_kwh), sum(lost_kwh), sum(unknown_lost_kwh)
+    FROM vento_availability(p_from, p_to)
+$$;
+
+REVOKE ALL ON FUNCTION vento_data_span(timestamptz, timestamptz),
+                       vento_availability(timestamptz, timestamptz),
+                       vento_farm_availability(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION vento_data_span(timestamptz, timestamptz),
+                          vento_availability(timestamptz, timestamptz),
+                          vento_farm_availability(timestamptz, timestamptz)
+    TO vento_reader, vento_writer;

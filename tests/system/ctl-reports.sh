@@ -137,8 +137,8 @@ check "production prints the yearly check" grep -q '^YEAR  ACTUAL_GWH' "$WORK/pr
 ctl production --year 2025 --by day >"$WORK/day.txt"
 check_eq "production --by day: a line per local day" 365 "$(grep -c '^2025-' "$WORK/day.txt")"
 ctl --json availability --year 2025 >"$WORK/avail.json"
-check_eq "availability --json: 100% for all 40" "40" \
-	"$(python3 -c 'import json,sys; print(sum(1 for d in json.load(open(sys.argv[1])) if d["availability_pct"] == 100))' "$WORK/avail.json")"
+check_eq "availability --json: 100% for all 40, and for the farm" "40|100" \
+	"$(python3 -c 'import json,sys; a = json.load(open(sys.argv[1])); print("%d|%g" % (sum(1 for d in a["turbines"] if d["availability_pct"] == 100), a["farm"]["availability_pct"]))' "$WORK/avail.json")"
 ctl --json powercurve T07 --year 2025 >"$WORK/pc.json"
 check "powercurve --json has bins from 3 to 10 m/s" python3 -c '
 import json, sys
