@@ -258,7 +258,9 @@ $$;
 REVOKE ALL ON FUNCTION vento_data_span(timestamptz, timestamptz),
                        vento_availability(timestamptz, timestamptz),
                        vento_farm_availability(timestamptz, timestamptz) FROM PUBLIC;
+-- Report functions that only read: the reader's (ventoctl, Grafana), not
+-- the writer's (012_privileges.sql).
 GRANT EXECUTE ON FUNCTION vento_data_span(timestamptz, timestamptz),
                           vento_availability(timestamptz, timestamptz),
                           vento_farm_availability(timestamptz, timestamptz)
-    TO vento_reader, vento_writer;
+    TO vento_reader;

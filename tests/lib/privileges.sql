@@ -74,6 +74,9 @@ INSERT INTO matrix VALUES
     ('function vento_drop_partitions_before(timestamp with time zone)', '', ''),
     ('function vento_drop_partitions()', '', 'EXECUTE'),
     ('function vento_spool_position_guard()', '', ''),
+    -- 013_farm_numbers.sql
+    ('function vento_data_span(timestamp with time zone,timestamp with time zone)', 'EXECUTE', ''),
+    ('function vento_farm_availability(timestamp with time zone,timestamp with time zone)', 'EXECUTE', ''),
     -- 015_quality.sql
     ('table quality', 'SELECT', '');
 
