@@ -221,12 +221,27 @@ check_comm(struct check *c, PGconn *conn)
 }
 
 static int
+check_worse(int a, int b)
+{
+	/* CRITICAL beats WARNING beats UNKNOWN beats OK. */
+	static const int rank[] = { 0, 2, 3, 1 };
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+/* Past this many lost batches and rows since ventod started, a loss is
+ * CRITICAL rather than a WARNING: a minute of the farm. */
+#define CHECK_LOST_CRITICAL "60"
+
+static int
 check_spool(struct check *c)
 {
 	struct health h;
+	const char *warn = c->warn, *crit = c->crit;
 	double age;
+	long long lost;
 	long stale;
-	int st;
+	int st, lst;
 
 	if (ctl_config(c->ctl) == NULL ||
 	    health_read(c->ctl->cfg->state_dir, &h) == -1) {
@@ -240,17 +255,24 @@ check_spool(struct check *c)
 	if (h.spool_backlog > 0 && h.newest_ms == 0)
 		age = (double)h.spool_backlog; /* about a batch a second */
 	st = check_judge(c, "backlog_age", age, "s", "60", "600", "0;");
-	check_judge(c, "dropped", (double)h.spool_dropped, "", "0", "0", "0;");
+	/* -w and -c are the backlog's; every loss is at least a WARNING. */
+	lost = h.lost + h.spool_dropped + h.damaged + h.quarantined;
+	c->warn = c->crit = NULL;
+	lst = check_judge(c, "lost", (double)lost, "", "0", CHECK_LOST_CRITICAL,
+			  "0;");
+	c->warn = warn;
+	c->crit = crit;
 	if (h.pid == 0 || stale > 30) {
 		snprintf(c->text, sizeof(c->text),
 			 "spool: ventod not running (health %ld s old)", stale);
 		return CHECK_CRITICAL;
 	}
-	if (h.spool_dropped > 0) {
+	if (lst != CHECK_OK) {
 		snprintf(c->text, sizeof(c->text),
-			 "spool: %lld batches dropped at the bound",
-			 h.spool_dropped);
-		return CHECK_CRITICAL;
+			 "spool: LOST %lld rows not spooled, %lld batches "
+			 "dropped, %lld damaged, %lld quarantined",
+			 h.lost, h.spool_dropped, h.damaged, h.quarantined);
+		return check_worse(st, lst);
 	}
 	snprintf(c->text, sizeof(c->text), "spool: backlog %.0f s", age);
 	return st;
@@ -282,15 +304,6 @@ check_freshness(struct check *c, PGconn *conn)
 	return check_judge(c, "age", age, "s", "10", "60", "0;");
 }
 
-static int
-check_worse(int a, int b)
-{
-	/* CRITICAL beats WARNING beats UNKNOWN beats OK. */
-	static const int rank[] = { 0, 2, 3, 1 };
-
-	return rank[b] > rank[a] ? b : a;
-}
-
 int
 ctl_check(struct ctl *ctl, int argc, char **argv)
 {
@@ -316,7 +329,9 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 			       "             --at judges the year as of TIME\n"
 			       "  comm       devices silent for 60 s (-w 0 -c 4)\n"
 			       "  spool      age of the unstored backlog, s "
-			       "(-w 60 -c 600)\n"
+			       "(-w 60 -c 600); any loss since ventod\n"
+			       "             started is a WARNING, past "
+			       CHECK_LOST_CRITICAL " a CRITICAL\n"
 			       "  freshness  age of the newest stored row, s "
 			       "(-w 10 -c 60)\n");
 			return CHECK_OK;

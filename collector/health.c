@@ -1,6 +1,7 @@
 /* health.c - a key=value file, so that it is also readable by people and
  * scripts. Unknown keys are skipped, so older readers read newer files. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,18 +9,35 @@
 
 #include "health.h"
 
+/* Writes over the old file in place: on a full disk there is no room for
+ * a new one, but the old one's block is there to be written again, and a
+ * health file that stopped would say "not running" of a ventod that runs. */
+static int
+health_write_in_place(const char *path, const char *text, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), e;
+
+	if (fd == -1)
+		return -1;
+	if (pwrite(fd, text, n, 0) != (ssize_t)n || ftruncate(fd, (off_t)n) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
 int
 health_write(const char *dir, const struct health *h)
 {
-	char tmp[4096], path[4096];
+	char tmp[4096], path[4096], text[2048];
 	FILE *f;
-	int e;
+	int e, n;
 
 	snprintf(path, sizeof(path), "%s/health", dir);
 	snprintf(tmp, sizeof(tmp), "%s/health.tmp", dir);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return -1;
-	fprintf(f,
+	n = snprintf(text, sizeof(text),
 		"updated=%" PRId64 "\npid=%ld\ndevices=%d\ndevices_ok=%d\n"
 		"db_up=%d\nrows=%lld\nspool_bytes=%lld\nspool_backlog=%lld\n"
 		"spool_dropped=%lld\nlost=%lld\nnewest_ms=%" PRId64 "\n"
@@ -31,13 +49,23 @@ health_write(const char *dir, const struct health *h)
 		h->lost, h->newest_ms, h->ticks, h->missed, h->late_p50_us,
 		h->late_p99_us, h->late_max_us, h->damaged, h->quarantined,
 		h->duplicates);
-	if (fclose(f) != 0 || rename(tmp, path) == -1) {
-		e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
+	if ((f = fopen(tmp, "w")) == NULL)
+		goto in_place;
+	if (fwrite(text, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		goto in_place;
 	}
+	if (fclose(f) != 0 || rename(tmp, path) == -1)
+		goto in_place;
 	return 0;
+in_place:
+	e = errno;
+	unlink(tmp);
+	if ((e == ENOSPC || e == EDQUOT) &&
+	    health_write_in_place(path, text, (size_t)n) == 0)
+		return 0;
+	errno = e;
+	return -1;
 }
 
 int

@@ -49,6 +49,7 @@ struct store {
 	struct copybin copy; /* COPY data of one transaction */
 	char sqlstate[6];    /* of the last error, "" when none came */
 	long duplicates;     /* rows the last store_write found stored */
+	int position_known;  /* the database has a row for this spool */
 };
 
 static void store_plan_free(struct store *s);
@@ -432,6 +433,7 @@ store_read_position(struct store *s, uint64_t *acked)
 	if (r == NULL)
 		return -1;
 	*acked = PQntuples(r) ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	s->position_known = PQntuples(r) > 0;
 	PQclear(r);
 	return 0;
 }
@@ -906,6 +908,12 @@ int
 store_error_is_data(const struct store *s)
 {
 	return s->error_is_data;
+}
+
+int
+store_position_known(const struct store *s)
+{
+	return s->position_known;
 }
 
 long

@@ -32,6 +32,11 @@ void store_close(struct store *s);
  */
 int store_connect(struct store *s, uint64_t spool_id, uint64_t *acked);
 
+/* Whether the database, at the last store_connect, had a position for the
+ * spool at all (a database new to this spool has none: what the spool
+ * held before is not its loss). */
+int store_position_known(const struct store *s);
+
 void store_disconnect(struct store *s);
 int store_is_up(const struct store *s);
 

@@ -188,6 +188,7 @@ ventod_report(struct ventod *v)
 	h.spool_dropped = ws.spool_dropped;
 	h.lost = ws.dropped;
 	h.quarantined = ws.quarantined;
+	h.damaged = ws.damaged;
 	h.duplicates = ws.duplicates;
 	h.newest_ms = ws.newest_ms;
 	writer_put_health(v->writer, &h);

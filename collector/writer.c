@@ -50,9 +50,13 @@ struct writer {
 	uint64_t dropped_seen;  /* the spooler's */
 	uint64_t quarantined;   /* the writer's */
 	uint64_t careful_until; /* the writer's */
+	int position_resets;	/* the writer's */
 	int64_t dirty_lo, dirty_hi; /* ticks stored since the last rollup */
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
-		dropped, spool_dropped, quarantined_n, duplicates;
+		dropped, spool_dropped, quarantined_n, duplicates, damaged;
+	/* Spool records found missing before they were stored, by cause:
+	 * counted once, by the writer, as it passes the gap. */
+	atomic_llong lost_dropped, lost_damaged;
 	pthread_mutex_t health_lock; /* with health, health_set */
 	struct health health;	     /* the main thread's, for the table */
 	int health_set;
@@ -102,11 +106,12 @@ writer_spool(struct writer *w, struct sample *list)
 	pthread_cond_signal(&w->spooled);
 	pthread_mutex_unlock(&w->lock);
 	spool_get_stats(w->spool, &st);
-	if (st.dropped_records > w->dropped_seen) {
-		log_err("writer: spool full (%" PRIu64 " bytes): dropped the "
-			"oldest %" PRIu64 " batches of raw samples",
-			st.bytes, st.dropped_records - w->dropped_seen);
-		w->dropped_seen = st.dropped_records;
+	if (st.dropped_bytes > w->dropped_seen) {
+		log_err("writer: spool full (%" PRIu64 " bytes, its bound): "
+			"dropped the oldest segment of raw samples; %" PRIu64
+			" batches not yet stored are lost",
+			st.bytes, st.dropped_records);
+		w->dropped_seen = st.dropped_bytes;
 	}
 }
 
@@ -157,9 +162,28 @@ writer_quarantine(struct writer *w, uint64_t seq, const void *data,
 	atomic_fetch_add(&w->quarantined_n, 1);
 }
 
-/* Stores up to a transaction's worth of spooled records. Returns 1 when
- * something was stored or set aside, 0 when the spool is drained, -1 on
- * failure. */
+/* The spool numbers gap_first..gap_last were missing before the records
+ * just stored: they are lost, and counted by cause. */
+static void
+writer_count_gap(struct writer *w, uint64_t gap_first, uint64_t gap_last)
+{
+	uint64_t dropped, damaged;
+
+	if (gap_last < gap_first)
+		return;
+	spool_take_gap(w->spool, gap_first, gap_last, &dropped, &damaged);
+	log_err("writer: spool records %" PRIu64 "..%" PRIu64 " were lost "
+		"before they were stored: %" PRIu64 " dropped at the spool "
+		"bound, %" PRIu64 " damaged or missing",
+		gap_first, gap_last, dropped, damaged);
+	atomic_fetch_add(&w->lost_dropped, (long long)dropped);
+	atomic_fetch_add(&w->lost_damaged, (long long)damaged);
+}
+
+/* Stores up to a transaction's worth of spooled records. A gap in the
+ * numbers ends a batch, so that a batch starts with at most one, counted
+ * once the batch is stored. Returns 1 when something was stored or set
+ * aside, 0 when the spool is drained, -1 on failure. */
 static int
 writer_store_some(struct writer *w)
 {
@@ -174,8 +198,15 @@ writer_store_some(struct writer *w)
 	int n = 0, r;
 	long rows;
 	int64_t oldest = INT64_MAX;
+	uint64_t next, gap_last = 0;
 
-	while (n < max && (r = spool_next(w->spool, seq, &data, &len, &seq)) == 1) {
+	while (n < max && (r = spool_next(w->spool, seq, &data, &len, &next)) == 1) {
+		if (next != seq + 1) {
+			if (n > 0)
+				break;
+			gap_last = next - 1;
+		}
+		seq = next;
 		if (record_decode(data, len, &recs[n]) == -1) {
 			if (n > 0) {
 				seq = w->careful_until = seq - 1;
@@ -185,6 +216,7 @@ writer_store_some(struct writer *w)
 					  "not a valid record");
 			if (store_skip(w->store, seq) == -1)
 				return -1;
+			writer_count_gap(w, w->acked + 1, gap_last);
 			w->acked = seq;
 			spool_ack(w->spool, seq);
 			return 1;
@@ -216,10 +248,12 @@ writer_store_some(struct writer *w)
 					  store_error(w->store));
 		if (store_skip(w->store, seq) == -1)
 			return -1;
+		writer_count_gap(w, w->acked + 1, gap_last);
 		w->acked = seq;
 		spool_ack(w->spool, seq);
 		return 1;
 	}
+	writer_count_gap(w, w->acked + 1, gap_last);
 	w->acked = seq;
 	spool_ack(w->spool, seq);
 	log_debug("writer: stored %d records, %ld rows, up to spool record "
@@ -269,6 +303,23 @@ writer_rollup(struct writer *w)
 	}
 }
 
+/* The main thread's last view of the collector, handed over in memory,
+ * as the minute's row in collector_health for the dashboards. */
+static void
+writer_store_health(struct writer *w)
+{
+	struct health h;
+	int set;
+
+	pthread_mutex_lock(&w->health_lock);
+	h = w->health;
+	set = w->health_set;
+	pthread_mutex_unlock(&w->health_lock);
+	if (set && store_health(w->store, &h) == -1)
+		log_warn("writer: collector health: %s", store_error(w->store));
+	w->health_at_ms = writer_mono_ms() + 60000;
+}
+
 /* Connects when due, then stores spooled records until the spool is
  * drained or the time slice is used up, so that the rollup, the health
  * row and the housekeeping keep their turns during a long drain. */
@@ -281,6 +332,8 @@ writer_flush(struct writer *w, int64_t slice_ms)
 	if (!store_is_up(w->store)) {
 		if (writer_mono_ms() < w->retry_at_ms)
 			return;
+		struct spool_stats st;
+
 		if (store_connect(w->store, spool_id(w->spool), &w->acked) == -1) {
 			writer_fail(w, "cannot connect to the database");
 			return;
@@ -288,6 +341,28 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		log_info("writer: connected to the database; spool stored up "
 			 "to record %" PRIu64,
 			 w->acked);
+		spool_get_stats(w->spool, &st);
+		if (w->acked > st.last_seq) {
+			/* The database has stored numbers this spool has not
+			 * given (the spool was restored, or its numbering
+			 * lost): nothing it holds may be skipped as stored.
+			 * It all goes again, from its first record, the
+			 * rows already stored refused as duplicates, and the
+			 * position follows it from there. */
+			log_err("writer: the database has stored spool %016" PRIx64
+				" up to record %" PRIu64 ", but the spool "
+				"numbers only up to %" PRIu64 ": storing all "
+				"it holds again (rows stored already are "
+				"refused) and going on from there",
+				spool_id(w->spool), w->acked, st.last_seq);
+			w->acked = st.first_seq ? st.first_seq - 1 : st.last_seq;
+			w->position_resets++;
+		} else if (!store_position_known(w->store) && st.first_seq > 1) {
+			log_info("writer: the database has no position for spool "
+				 "%016" PRIx64 ": storing from its first record, "
+				 "%" PRIu64, spool_id(w->spool), st.first_seq);
+			w->acked = st.first_seq - 1;
+		}
 		atomic_store(&w->db_up, 1);
 		w->backoff_ms = 1000;
 		w->housekeeping_at_ms = 0;
@@ -300,22 +375,8 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		return;
 	}
 	writer_rollup(w);
-	if (writer_mono_ms() >= w->health_at_ms) {
-		struct health h;
-		int set;
-
-		/* The main thread's last view of the collector, handed
-		 * over in memory; its minute's row goes to the database
-		 * for the dashboards. */
-		pthread_mutex_lock(&w->health_lock);
-		h = w->health;
-		set = w->health_set;
-		pthread_mutex_unlock(&w->health_lock);
-		if (set && store_health(w->store, &h) == -1)
-			log_warn("writer: collector health: %s",
-				 store_error(w->store));
-		w->health_at_ms = writer_mono_ms() + 60000;
-	}
+	if (writer_mono_ms() >= w->health_at_ms)
+		writer_store_health(w);
 	/* Housekeeping rides on the writer's connection: once after each
 	 * connect, then hourly. */
 	if (writer_mono_ms() >= w->housekeeping_at_ms) {
@@ -342,6 +403,7 @@ writer_update_stats(struct writer *w)
 	atomic_store(&w->backlog, (long long)(st.last_seq - (w->acked < st.last_seq ? w->acked : st.last_seq)));
 	atomic_store(&w->spool_bytes, (long long)st.bytes);
 	atomic_store(&w->spool_dropped, (long long)st.dropped_records);
+	atomic_store(&w->damaged, (long long)st.corrupt_records);
 	atomic_store(&w->progress_ms, writer_mono_ms());
 }
 
@@ -415,6 +477,9 @@ writer_run(void *arg)
 		writer_flush(w, 5000);
 		w->rollup_at_ms = 0;
 		writer_rollup(w);
+		/* The last word on what was stored and lost. */
+		if (store_is_up(w->store))
+			writer_store_health(w);
 	}
 	writer_update_stats(w);
 	return NULL;
@@ -450,7 +515,7 @@ writer_start(const struct config *c, struct queue *q)
 		return NULL;
 	}
 	spool_get_stats(w->spool, &st);
-	w->dropped_seen = st.dropped_records;
+	w->dropped_seen = st.dropped_bytes;
 	if (st.last_seq >= st.first_seq && st.first_seq > 0)
 		log_info("writer: spool %s holds records %" PRIu64 "..%" PRIu64
 			 " (%" PRIu64 " bytes)",
@@ -512,7 +577,9 @@ writer_get_stats(struct writer *w, struct writer_stats *st)
 	st->backlog = atomic_load(&w->backlog);
 	st->spool_bytes = atomic_load(&w->spool_bytes);
 	st->dropped = atomic_load(&w->dropped);
-	st->spool_dropped = atomic_load(&w->spool_dropped);
+	st->spool_dropped = atomic_load(&w->spool_dropped) +
+			    atomic_load(&w->lost_dropped);
+	st->damaged = atomic_load(&w->damaged) + atomic_load(&w->lost_damaged);
 	st->newest_ms = atomic_load(&w->newest_ms);
 	st->progress_ms = atomic_load(&w->progress_ms);
 	st->db_up = atomic_load(&w->db_up);

@@ -15,7 +15,9 @@ struct writer_stats {
 	long long backlog;	/* spool records not yet stored */
 	long long spool_bytes;	/* the spool's size on disk */
 	long long dropped;	/* rows that could not be spooled */
-	long long spool_dropped; /* records dropped at the spool's bound */
+	long long spool_dropped; /* records dropped at the spool's bound
+				    before they were stored */
+	long long damaged;	/* records damaged on disk or missing */
 	int64_t newest_ms;	/* newest tick committed, or 0 */
 	int64_t progress_ms;	/* monotonic ms of the last loop turn */
 	long long quarantined;	/* records set aside as refused data */

@@ -122,6 +122,9 @@ main(void)
 	ok(n == 100 && last == 100, "only the torn record is gone");
 	spool_append(s, buf, payload(101, buf), &seq);
 	ok(seq == 101, "the torn number is reused");
+	ok(read_all(s, 100, &first, &last) == 0,
+	   "an appended record is not read before it is synced");
+	spool_sync(s);
 	n = read_all(s, 0, &first, &last);
 	ok(n == 101, "and reads back whole");
 	spool_close(s);
@@ -194,6 +197,70 @@ main(void)
 	ok(seq == 2001, "appending goes on at 2001");
 	spool_close(s);
 
+	/* Identity and numbering: 25 records, all stored, then the first
+	 * one damaged and spool.id made unreadable. */
+	{
+		char cmd[600];
+		uint64_t dropped, damaged;
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s/*.seg %s/spool.id %s/set-aside",
+			 dir, dir, dir);
+		ok(system(cmd) == 0, "spool emptied again");
+		s = spool_open(dir, 1 << 20);
+		id = spool_id(s);
+		for (uint64_t i = 1; i <= 25; i++)
+			spool_append(s, buf, payload(i, buf), &seq);
+		spool_sync(s);
+		spool_ack(s, 25);
+		spool_close(s);
+		{
+			int fd = open(segment(0), O_RDWR);
+			unsigned char x = 0xff;
+
+			ok(pwrite(fd, &x, 1, 32 + 25) == 1,
+			   "the first record of the only segment damaged");
+			close(fd);
+		}
+		snprintf(cmd, sizeof(cmd), "%s/spool.id", dir);
+		f = fopen(cmd, "w");
+		fputs("garbage\n", f);
+		fclose(f);
+		s = spool_open(dir, 1 << 20);
+		ok(s && spool_id(s) == id,
+		   "an unreadable spool.id is taken from the segments");
+		spool_append(s, buf, payload(26, buf), &seq);
+		ok(seq == 26, "numbering goes on at 26, not 1 (%llu)",
+		   (unsigned long long)seq);
+		spool_sync(s);
+		n = read_all(s, 0, &first, &last);
+		ok(n == 25 && first == 2 && last == 26,
+		   "the records after the damage are kept (%ld, %llu..%llu)",
+		   n, (unsigned long long)first, (unsigned long long)last);
+		spool_take_gap(s, 1, 1, &dropped, &damaged);
+		ok(dropped == 0 && damaged == 1, "the damaged one is a hole");
+		spool_close(s);
+
+		/* The bound, with 100 of the records stored: only those
+		 * not stored count as lost. */
+		snprintf(cmd, sizeof(cmd), "rm -rf %s/*.seg", dir);
+		ok(system(cmd) == 0, "spool emptied once more");
+		s = spool_open(dir, 64 << 10);
+		for (uint64_t i = 1; i <= 200; i++)
+			spool_append(s, buf, payload(i, buf), &seq);
+		spool_ack(s, 100);
+		for (uint64_t i = 201; i <= 2000; i++)
+			spool_append(s, buf, payload(i, buf), &seq);
+		spool_sync(s);
+		spool_get_stats(s, &st);
+		spool_take_gap(s, 101, st.first_seq - 1, &dropped, &damaged);
+		ok(dropped == st.first_seq - 101 && damaged == 0,
+		   "the gap after the stored records is what the bound "
+		   "dropped (%llu)", (unsigned long long)dropped);
+		spool_get_stats(s, &st);
+		ok(st.dropped_records == 0, "and it is taken once");
+		spool_close(s);
+	}
 	{
 		char cmd[600];
 
