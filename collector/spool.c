@@ -682,6 +682,10 @@ spool_append_segment(struct spool *s)
 	char path[4096];
 	struct spool_segment *last = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
 
+	/* A segment holds consecutive numbers: after spool_advance, a new
+	 * one starts. */
+	if (last && last->last_seq + 1 != s->next_seq)
+		last = NULL;
 	if (s->append_fd != -1 && last && last->bytes < s->segment_max)
 		return 0;
 	if (s->append_fd != -1) {
@@ -883,6 +887,23 @@ spool_ack(struct spool *s, uint64_t seq)
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+void
+spool_advance(struct spool *s, uint64_t seq)
+{
+	pthread_mutex_lock(&s->lock);
+	if (seq > s->next_seq) {
+		s->next_seq = seq;
+		/* The new number's segment carries it from now on. */
+		if (s->append_fd != -1) {
+			fdatasync(s->append_fd);
+			close(s->append_fd);
+			s->append_fd = -1;
+		}
+		spool_new_segment(s);
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 int

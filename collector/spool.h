@@ -73,6 +73,11 @@ int spool_next(struct spool *s, uint64_t after, const void **data,
  * one that carries the numbering). Returns 0 or -1. */
 int spool_ack(struct spool *s, uint64_t seq);
 
+/* Numbers the next record from seq on (when seq is above the next one),
+ * for a spool whose numbering was found behind the database's position:
+ * no number the database has seen is given again. */
+void spool_advance(struct spool *s, uint64_t seq);
+
 /* The numbers first..last are missing before the next record the reader
  * got: says how many were dropped at the bound and how many damaged (or
  * missing for no known reason), each counted once. Returns 0. */

@@ -810,11 +810,15 @@ store_set_position(struct store *s, uint64_t seq)
 	char acked[24];
 	const char *params[2] = { s->spool_id, acked };
 
+	/* Never back: records replayed after the spool's numbering was
+	 * found behind the database's (see writer.c) leave it where it
+	 * is. */
 	snprintf(acked, sizeof(acked), "%" PRIu64, seq);
 	return store_command(s,
 			"INSERT INTO spool_position (spool_id, acked) "
 			"VALUES ($1, $2) ON CONFLICT (spool_id) DO UPDATE "
-			"SET acked = excluded.acked, updated_at = now()",
+			"SET acked = greatest(spool_position.acked, "
+			"excluded.acked), updated_at = now()",
 			2, params);
 }
 

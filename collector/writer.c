@@ -50,7 +50,9 @@ struct writer {
 	uint64_t dropped_seen;  /* the spooler's */
 	uint64_t quarantined;   /* the writer's */
 	uint64_t careful_until; /* the writer's */
-	int position_resets;	/* the writer's */
+	uint64_t replay_until;	/* the writer's: numbers up to this one
+				   were given by an earlier life of the
+				   spool, and are no gap */
 	int64_t dirty_lo, dirty_hi; /* ticks stored since the last rollup */
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
 		dropped, spool_dropped, quarantined_n, duplicates, damaged;
@@ -169,6 +171,8 @@ writer_count_gap(struct writer *w, uint64_t gap_first, uint64_t gap_last)
 {
 	uint64_t dropped, damaged;
 
+	if (gap_first <= w->replay_until)
+		gap_first = w->replay_until + 1;
 	if (gap_last < gap_first)
 		return;
 	spool_take_gap(w->spool, gap_first, gap_last, &dropped, &damaged);
@@ -347,16 +351,19 @@ writer_flush(struct writer *w, int64_t slice_ms)
 			 * given (the spool was restored, or its numbering
 			 * lost): nothing it holds may be skipped as stored.
 			 * It all goes again, from its first record, the
-			 * rows already stored refused as duplicates, and the
-			 * position follows it from there. */
+			 * rows already stored refused as duplicates; new
+			 * records are numbered after the database's
+			 * position, which never goes back. */
 			log_err("writer: the database has stored spool %016" PRIx64
 				" up to record %" PRIu64 ", but the spool "
 				"numbers only up to %" PRIu64 ": storing all "
 				"it holds again (rows stored already are "
-				"refused) and going on from there",
-				spool_id(w->spool), w->acked, st.last_seq);
+				"refused) and numbering on from %" PRIu64,
+				spool_id(w->spool), w->acked, st.last_seq,
+				w->acked + 1);
+			spool_advance(w->spool, w->acked + 1);
+			w->replay_until = w->acked;
 			w->acked = st.first_seq ? st.first_seq - 1 : st.last_seq;
-			w->position_resets++;
 		} else if (!store_position_known(w->store) && st.first_seq > 1) {
 			log_info("writer: the database has no position for spool "
 				 "%016" PRIx64 ": storing from its first record, "

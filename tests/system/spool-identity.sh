@@ -4,7 +4,9 @@
 # spool's only segment is damaged: the next ventod must not number its
 # records from 1 again (the database's position would skip them). Then
 # spool.id is made unreadable: the segments still say whose they are, so
-# nothing is replayed under a new identity.
+# nothing is replayed under a new identity. Last, the segments are removed
+# altogether: the spool numbers from 1 again, behind the database's
+# position, and the new records must not be skipped as stored.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
@@ -45,11 +47,20 @@ check "stored after spool.id became unreadable" vento_wait_drained 30
 dups=$(vento_health duplicates)
 vento_stop "$ventod"
 check_eq "ventod exits 0" 0 "$?"
+rm -f "$WORK"/state/spool/*.seg
+vento_start_ventod ventod4
+ventod=$VENTOD
+sleep 6
+check "stored after the segments were removed" vento_wait_drained 30
+vento_stop "$ventod"
+check_eq "ventod exits 0" 0 "$?"
 vento_stop "$sim" >/dev/null || true
+check "the log says the numbering was behind" grep -q 'but the spool numbers only up to 0' "$WORK/ventod4.log"
 check "the id is taken from the segments" grep -q 'is taken from its segments' "$WORK/ventod3.log"
 check_eq "one spool, one position" 1 "$(vento_psql -c "SELECT count(*) FROM spool_position")"
 check_eq "nothing was sent again" 0 "${dups:-unknown}"
 check "new rows were stored" test "$(vento_psql -c "SELECT count(*) FROM raw_sample")" -gt "$before"
+check_eq "no loss counted" 0 "$(vento_health damaged)"
 vento_compare "$WORK/served.csv"
 check_eq "every served tick is stored" 0 "$MISSING"
 check_stored_as_served
