@@ -489,7 +489,7 @@ cfg_parse_states(struct cfg_load *l, struct profile *p,
 
 static const char *const cfg_profile_keys[] = {
 	"name", "model", "plugin", "rated_kw", "address_base", "addressing",
-	"word_order", "signals", "states", NULL,
+	"word_order", "signals", "states", "curve_air_density", NULL,
 };
 
 /* Loads profile `name` from dir into p. Returns 0, or -1 on any error. */
@@ -524,6 +524,12 @@ cfg_load_profile(struct cfg_load *l, const char *dir, const char *name,
 	cfg_string(l, root, path, "model", p->model, sizeof(p->model));
 	cfg_string(l, root, path, "plugin", p->plugin, sizeof(p->plugin));
 	cfg_number(l, root, path, "rated_kw", 0, 1e6, &p->rated_kw);
+	/* IEC 61400-12-1 states a reference curve at sea-level standard air
+	 * unless its maker says otherwise. The range is air on Earth's
+	 * surface, from hot high plateaus to cold sea level. */
+	p->curve_air_density = 1.225;
+	cfg_number(l, root, path, "curve_air_density", 0.9, 1.4,
+		   &p->curve_air_density);
 	if (p->plugin[0] &&
 	    strspn(p->plugin, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
 		    strlen(p->plugin))
@@ -847,7 +853,10 @@ cfg_parse_projection(struct cfg_load *l, const config_setting_t *g,
 
 static const char *const cfg_root_keys[] = {
 	"database", "state_dir", "spool_max_mb", "poll", "profile_dir",
-	"plugin_dir", "devices", "projection", NULL,
+	"plugin_dir", "devices", "projection", "site", NULL,
+};
+static const char *const cfg_site_keys[] = {
+	"air_density", NULL,
 };
 static const char *const cfg_database_keys[] = {
 	"conninfo", "retention_days", NULL,
@@ -967,6 +976,11 @@ cfg_load(const char *path)
 	}
 	if ((g = config_setting_get_member(root, "projection")) != NULL)
 		cfg_parse_projection(&l, g, path);
+	if ((g = config_setting_get_member(root, "site")) != NULL) {
+		cfg_check_keys(&l, g, path, cfg_site_keys);
+		cfg_number(&l, g, path, "air_density", 0.9, 1.4,
+			   &c->site_air_density);
+	}
 	free(profile_dir);
 	config_destroy(&lc);
 	if (l.errors) {

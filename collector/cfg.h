@@ -47,6 +47,9 @@ struct config {
 	char (*columns)[PROFILE_NAME_MAX];
 	int ncolumns;
 	struct projection projection;
+	/* The site's mean air density, kg/m3, for the power curve where a
+	 * turbine measures no pressure and temperature; 0 when not said. */
+	double site_air_density;
 };
 
 /*

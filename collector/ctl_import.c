@@ -139,6 +139,30 @@ ctl_import_register(PGconn *conn, const struct config *c)
 		return -1;
 	}
 	PQclear(r);
+	/* The air densities next: the daily power-curve bins of the import
+	 * are of wind normalised by them. */
+	for (int p = 0; p <= c->nprofiles; p++) {
+		double v = p < c->nprofiles ? c->profiles[p]->curve_air_density
+					    : c->site_air_density;
+		char rho[32];
+		const char *dparams[2] = {
+			p < c->nprofiles ? c->profiles[p]->name : NULL, rho
+		};
+
+		if (v <= 0)
+			continue;
+		snprintf(rho, sizeof(rho), "%g", v);
+		r = PQexecParams(conn,
+				 "SELECT vento_set_air_density($1, $2::real)",
+				 2, NULL, dparams, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			fprintf(stderr, "ventoctl: import: air density: %s",
+				PQresultErrorMessage(r));
+			PQclear(r);
+			return -1;
+		}
+		PQclear(r);
+	}
 	for (int i = 0; i < c->ndevices; i++) {
 		const struct device *d = &c->devices[i];
 		char wrap[32], rated[32];

@@ -143,6 +143,38 @@ ctl_availability(struct ctl *ctl, int argc, char **argv)
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }
 
+/* Says what the bins' wind is normalised to (IEC 61400-12-1): the air
+ * density the model's reference curve is stated at, from the measured
+ * air or else the site's mean density. */
+static int
+ctl_powercurve_density(PGconn *conn, const char *device)
+{
+	const char *params[1] = { device };
+	PGresult *r = PQexecParams(conn,
+		"SELECT coalesce(c.air_density, 1.225)::numeric(5,3), "
+		"(SELECT air_density FROM site)::numeric(5,3) "
+		"FROM device d LEFT JOIN power_curve_density c ON c.profile = d.profile "
+		"WHERE d.name = $1", 1, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	if (PQntuples(r) == 1)
+		printf("wind normalised to %s kg/m3, the reference curve's "
+		       "air density, from the air's measured pressure and "
+		       "temperature, else %s%s%s\n",
+		       PQgetvalue(r, 0, 0),
+		       PQgetisnull(r, 0, 1) ? "not normalised (no site "
+					      "air_density in vento.conf)"
+					    : "the site's ",
+		       PQgetisnull(r, 0, 1) ? "" : PQgetvalue(r, 0, 1),
+		       PQgetisnull(r, 0, 1) ? "" : " kg/m3");
+	PQclear(r);
+	return 0;
+}
+
 int
 ctl_powercurve(struct ctl *ctl, int argc, char **argv)
 {
@@ -177,6 +209,8 @@ ctl_powercurve(struct ctl *ctl, int argc, char **argv)
 		"round(reference_kw::numeric, 1) AS reference_kw, "
 		"round((measured_kw / nullif(reference_kw, 0) * 100)::numeric, 1) AS pct "
 		"FROM y, vento_power_curve($2, y.y0, y.y1)", 2, params);
+	if (rc == 0 && !ctl->json)
+		rc = ctl_powercurve_density(conn, device);
 	if (rc == 0 && !ctl->json) {
 		putchar('\n');
 		rc = ctl_table_query(ctl, conn,

@@ -55,6 +55,9 @@ struct profile {
 	int address_base; /* 0 or 1: what the vendor's documentation counts from */
 	int modicon;	  /* addresses written 40001: table and register in one */
 	double rated_kw;  /* rated power, kW, or 0 when not said */
+	/* The air density, kg/m3, at which the reference power curve is
+	 * stated (IEC 61400-12-1; 1.225 unless the profile says). */
+	double curve_air_density;
 	struct signal *signals;
 	int nsignals;
 	/* The controller's states, where the profile declares them; a

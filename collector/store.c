@@ -369,6 +369,33 @@ store_set_projection(struct store *s)
 	return 0;
 }
 
+/* The air densities of the configuration for the power curves: each
+ * profile's reference curve's, and the site's mean where it is said. */
+static int
+store_set_air_densities(struct store *s)
+{
+	char rho[32];
+	const char *params[2] = { NULL, rho };
+
+	for (int p = 0; p <= s->cfg->nprofiles; p++) {
+		double v = p < s->cfg->nprofiles
+				   ? s->cfg->profiles[p]->curve_air_density
+				   : s->cfg->site_air_density;
+
+		if (v <= 0)
+			continue;
+		params[0] = p < s->cfg->nprofiles ? s->cfg->profiles[p]->name
+						  : NULL;
+		snprintf(rho, sizeof(rho), "%g", v);
+		if (store_command(s,
+				  "SELECT vento_set_air_density($1, $2::real)",
+				  2, params) == -1 &&
+		    !store_refused(s))
+			return -1;
+	}
+	return 0;
+}
+
 /* The raw retention of the configuration, kept by the database, which
  * drops by it. A writer can lengthen it, not shorten it: then the
  * database's stays. */
@@ -498,6 +525,7 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 	if (store_check_schema(s) == -1 || store_load_columns(s) == -1 ||
 	    store_register_devices(s) == -1 ||
 	    store_register_states(s) == -1 || store_set_projection(s) == -1 ||
+	    store_set_air_densities(s) == -1 ||
 	    store_set_retention(s) == -1 ||
 	    store_read_position(s, acked) == -1) {
 		store_disconnect(s);

@@ -5,8 +5,10 @@
 -- was no more than rated power over the one second between samples, so a
 -- counter refreshed every 10 s, or counting whole kWh, lost its wrap as a
 -- "reset" (a 12.5 kWh step cannot come in a second). The step is now judged
--- over the time since the counter last moved. The function keeps the name
--- 010_live_panels.sql gave it (vento_rollup calls it, then counts minutes).
+-- over the time since the counter last moved; and the potential energy's
+-- wind is normalised to the reference curve's density (see below). The
+-- function keeps the name 010_live_panels.sql gave it (vento_rollup calls
+-- it, then counts minutes).
 
 -- Recomputes the 10-minute statistics of [p_from, p_to) from raw samples.
 -- Periods without raw samples are left as they are (imported history
@@ -24,6 +26,7 @@ DECLARE
     -- The period before the range is read too, only to know when each
     -- counter last changed before the range's first step.
     v_look timestamptz := v_from - interval '10 minutes';
+    v_site double precision := (SELECT air_density FROM site);
     v_rows integer;
 BEGIN
     WITH s AS (
@@ -33,9 +36,10 @@ BEGIN
                r.wmet_envpres, r.wtur_turst,
                coalesce(r.wtur_totwh, r.mmtr_supwh - coalesce(r.mmtr_dmdwh, 0)) AS counter,
                d.counter_wrap_wh AS wrap, CASE WHEN d.rated_kw > 0 THEN d.rated_kw ELSE 10000 END AS rated_kw,
-               d.profile,
+               d.profile, coalesce(c.air_density, 1.225) AS curve_rho,
                date_bin('10 minutes', r.time, '2000-01-01') AS period
         FROM raw_sample r JOIN device d ON d.id = r.device_id
+        LEFT JOIN power_curve_density c ON c.profile = d.profile
         WHERE r.time >= v_look AND r.time < p_to AND r.quality = 0
     ),
     -- The counter's last value before the range, from the statistics.
@@ -118,9 +122,9 @@ BEGIN
                avg(w) / 6.0 AS e_int_kwh,
                max(flag) AS flag,
                min(profile) AS profile,
-               -- Air density from pressure and temperature when both are
-               -- measured, for the density-normalised wind of the curve.
-               avg(ws * power((wmet_envpres * 100 / (287.05 * (wmet_envtmp + 273.15))) / 1.225, 1.0 / 3))
+               -- The wind normalised to the reference curve's air density
+               -- (below), for the potential energy.
+               avg(ws * vento_wind_factor(vento_air_density(wmet_envpres, wmet_envtmp), v_site, curve_rho))
                    AS ws_norm
         FROM states
         GROUP BY device_id, period
@@ -264,3 +268,141 @@ GRANT EXECUTE ON FUNCTION vento_data_span(timestamptz, timestamptz),
                           vento_availability(timestamptz, timestamptz),
                           vento_farm_availability(timestamptz, timestamptz)
     TO vento_reader;
+
+-- Power curves per IEC 61400-12-1 at the density of the reference curve.
+-- The wind of each 10-minute period is normalised, V_n = V (rho /
+-- rho_ref)^(1/3), where rho_ref is the density at which the model's
+-- reference curve is stated (its profile's curve_air_density, 1.225 kg/m3
+-- unless said) and rho the air's: from the period's pressure and
+-- temperature where the turbine measures both (rho = B / (287.05 T)), else
+-- the site's mean density from vento.conf (site.air_density), else rho_ref
+-- (no normalisation). 005_statistics.sql normalised to 1.225 always and
+-- only where pressure was measured, so turbines at a site of thin air
+-- without a barometer (and all imported history, which has no pressure)
+-- read 93 % of a curve they meet.
+
+-- The site's mean air density (one row), from vento.conf.
+CREATE TABLE site (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    air_density real NOT NULL CHECK (air_density BETWEEN 0.9 AND 1.4)
+);
+
+-- The density at which each model's reference curve is stated, from its
+-- profile; a model not here is at 1.225 kg/m3.
+CREATE TABLE power_curve_density (
+    profile text PRIMARY KEY,
+    air_density real NOT NULL CHECK (air_density BETWEEN 0.9 AND 1.4)
+);
+REVOKE ALL ON site, power_curve_density FROM PUBLIC;
+GRANT SELECT ON site, power_curve_density TO vento_reader;
+
+-- The density of air at pressure p_pres (hPa) and temperature p_tmp (C),
+-- kg/m3; NULL when either is missing or the result is no air on Earth's
+-- surface (a sensor that reads 0, say). Inlined by the planner.
+CREATE FUNCTION vento_air_density(p_pres double precision, p_tmp double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_pres * 100 / nullif(287.05 * (p_tmp + 273.15), 0) BETWEEN 0.9 AND 1.4
+                THEN p_pres * 100 / (287.05 * (p_tmp + 273.15)) END
+$$;
+
+-- The factor that normalises a wind to the reference curve's density:
+-- (rho / p_curve)^(1/3) with rho the measured density, else the site's,
+-- else the curve's own (1). Inlined by the planner.
+CREATE FUNCTION vento_wind_factor(p_measured double precision, p_site double precision,
+                                  p_curve double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT power(coalesce(p_measured, p_site, p_curve) / p_curve, 1.0 / 3)
+$$;
+
+-- Sets a model's curve density or the site's density (p_profile NULL).
+-- The writer (ventod, ventoctl import) states what the configuration
+-- says: it may add what is not there and say again what is; a change is
+-- the owner's. A new or changed density re-bins every day's power curve
+-- (stat_day_bin and the months): the bins are of normalised wind.
+CREATE FUNCTION vento_set_air_density(p_profile text, p_air_density real)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_old real := CASE WHEN p_profile IS NULL THEN (SELECT air_density FROM site)
+                       ELSE (SELECT air_density FROM power_curve_density WHERE profile = p_profile) END;
+    v_from timestamptz;
+    v_to timestamptz;
+BEGIN
+    IF v_old IS NOT DISTINCT FROM p_air_density THEN
+        RETURN;
+    END IF;
+    IF v_old IS NOT NULL AND NOT vento_caller_is_owner() THEN
+        RAISE EXCEPTION 'the air density of % is registered as % kg/m3; only the schema owner may change it',
+                        coalesce('profile ' || p_profile, 'the site'), v_old
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_profile IS NULL THEN
+        DELETE FROM site;
+        INSERT INTO site (air_density) SELECT p_air_density WHERE p_air_density IS NOT NULL;
+    ELSE
+        DELETE FROM power_curve_density WHERE profile = p_profile;
+        INSERT INTO power_curve_density (profile, air_density)
+        SELECT p_profile, p_air_density WHERE p_air_density IS NOT NULL;
+    END IF;
+    SELECT min(period), max(period) + interval '10 minutes' INTO v_from, v_to FROM stat_10min;
+    IF v_from IS NOT NULL THEN
+        PERFORM vento_rollup_days(v_from, v_to);
+    END IF;
+END $$;
+
+-- The daily sums and power-curve bins of stat_day as 005_statistics.sql
+-- made them (009_curve_months.sql renamed the function), with the wind of
+-- the bins normalised as above.
+CREATE OR REPLACE FUNCTION vento_rollup_day_sums(p_from timestamptz, p_to timestamptz)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    v_tz text := coalesce((SELECT time_zone FROM projection), 'UTC');
+    v_d0 date := (p_from AT TIME ZONE v_tz)::date;
+    v_d1 date := ((p_to - interval '1 microsecond') AT TIME ZONE v_tz)::date;
+    v_site double precision := (SELECT air_density FROM site);
+    v_rows integer;
+BEGIN
+    DELETE FROM stat_day WHERE day BETWEEN v_d0 AND v_d1;
+    INSERT INTO stat_day
+    SELECT device_id, (period AT TIME ZONE v_tz)::date, count(*),
+           count(*) FILTER (WHERE valid), count(*) FILTER (WHERE energy_flag IS NOT NULL),
+           coalesce(sum(energy_kwh::float8), 0),
+           coalesce(sum(t_available), 0), coalesce(sum(t_unavailable), 0),
+           coalesce(sum(t_excluded), 0), coalesce(sum(t_unknown), 0),
+           coalesce(sum(potential_kwh::float8 * t_unavailable / 600.0), 0)
+    FROM stat_10min
+    WHERE period >= make_timestamptz(extract(year FROM v_d0)::int, extract(month FROM v_d0)::int,
+                                     extract(day FROM v_d0)::int, 0, 0, 0, v_tz)
+      AND period < make_timestamptz(extract(year FROM v_d1)::int, extract(month FROM v_d1)::int,
+                                    extract(day FROM v_d1)::int, 0, 0, 0, v_tz) + interval '1 day'
+    GROUP BY 1, 2;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    DELETE FROM stat_day_bin WHERE day BETWEEN v_d0 AND v_d1;
+    INSERT INTO stat_day_bin
+    SELECT s.device_id, (s.period AT TIME ZONE v_tz)::date,
+           round(s.wmet_horwdspd_mean
+                 * vento_wind_factor(vento_air_density(s.wmet_envpres_mean, s.wmet_envtmp_mean),
+                                     v_site, coalesce(c.air_density, 1.225)) * 2) / 2.0,
+           count(*), sum(s.wtur_w_mean::float8)
+    FROM stat_10min s JOIN device d ON d.id = s.device_id
+    LEFT JOIN power_curve_density c ON c.profile = d.profile
+    WHERE s.period >= make_timestamptz(extract(year FROM v_d0)::int, extract(month FROM v_d0)::int,
+                                       extract(day FROM v_d0)::int, 0, 0, 0, v_tz)
+      AND s.period < make_timestamptz(extract(year FROM v_d1)::int, extract(month FROM v_d1)::int,
+                                      extract(day FROM v_d1)::int, 0, 0, 0, v_tz) + interval '1 day'
+      AND s.valid AND s.t_available = 600
+      AND s.wmet_horwdspd_mean IS NOT NULL AND s.wtur_w_mean IS NOT NULL
+    GROUP BY 1, 2, 3;
+    RETURN v_rows;
+END $$;
+
+REVOKE ALL ON FUNCTION vento_air_density(double precision, double precision),
+                       vento_wind_factor(double precision, double precision, double precision),
+                       vento_set_air_density(text, real) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION vento_air_density(double precision, double precision),
+                          vento_wind_factor(double precision, double precision, double precision)
+    TO vento_reader;
+GRANT EXECUTE ON FUNCTION vento_set_air_density(text, real) TO vento_writer;

@@ -77,6 +77,11 @@ INSERT INTO matrix VALUES
     -- 013_farm_numbers.sql
     ('function vento_data_span(timestamp with time zone,timestamp with time zone)', 'EXECUTE', ''),
     ('function vento_farm_availability(timestamp with time zone,timestamp with time zone)', 'EXECUTE', ''),
+    ('table site', 'SELECT', ''),
+    ('table power_curve_density', 'SELECT', ''),
+    ('function vento_air_density(double precision,double precision)', 'EXECUTE', ''),
+    ('function vento_wind_factor(double precision,double precision,double precision)', 'EXECUTE', ''),
+    ('function vento_set_air_density(text,real)', '', 'EXECUTE'),
     -- 015_quality.sql
     ('table quality', 'SELECT', '');
 

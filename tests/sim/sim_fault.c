@@ -191,6 +191,17 @@ sim_fault_parse_item(const char *item, struct sim_fault_spec *spec, char *err,
 		return sim_fault_parse_exception(item, spec, err, errsize);
 	if (sim_fault_is(item, "hostile"))
 		return sim_fault_parse_hostile(item, spec, err, errsize);
+	if (strcmp(item, "derate") == 0) {
+		if (spec->derate_pct != 0) {
+			snprintf(err, errsize, "derate given twice");
+			return -1;
+		}
+		spec->derate_pct = 10;
+		return 0;
+	}
+	if (sim_fault_is(item, "derate"))
+		return sim_fault_param(item, "derate", 1, 99,
+		                       &spec->derate_pct, err, errsize);
 	if (strcmp(item, "fault:stop") == 0)
 		state = SIM_STATE_FAULT;
 	else if (strcmp(item, "maintenance") == 0)
@@ -201,7 +212,7 @@ sim_fault_parse_item(const char *item, struct sim_fault_spec *spec, char *err,
 		    "unknown fault '%s' (dead, slow:MS, late:MS, "
 		    "exception:FC:ADDR:CODE, disconnect:N, garbage, "
 		    "hostile:KIND[:N], refuse:S, wrap, reset, fault:stop, "
-		    "maintenance, none)",
+		    "maintenance, derate[:PCT], none)",
 		    item);
 		return -1;
 	}
@@ -272,8 +283,8 @@ sim_fault_parse(const char *text, struct sim_fault_spec *spec, char *err,
 	if (none &&
 	    (spec->dead || spec->slow_ms || spec->late_ms || spec->disconnect ||
 	     spec->garbage || spec->hostile || spec->nexceptions ||
-	     spec->refuse_s ||
-	     spec->wrap || spec->reset || spec->state)) {
+	     spec->refuse_s || spec->wrap || spec->reset || spec->state ||
+	     spec->derate_pct)) {
 		snprintf(err, errsize,
 		         "none clears all faults: it combines "
 		         "with no other");
@@ -339,6 +350,8 @@ sim_fault_format(const struct sim_fault_spec *s, char *buf, size_t size)
 		sim_fault_add(buf, size, &len, "fault:stop");
 	if (s->state == SIM_STATE_MAINTENANCE)
 		sim_fault_add(buf, size, &len, "maintenance");
+	if (s->derate_pct)
+		sim_fault_add(buf, size, &len, "derate:%d", s->derate_pct);
 	if (len == 0)
 		snprintf(buf, size, "none");
 }
@@ -395,10 +408,11 @@ sim_faults_check_kind(const struct device *d, const struct sim_fault_spec *s,
 {
 	if (d->kind != DEVICE_METER)
 		return 0;
-	if (s->state != 0 || s->wrap) {
+	if (s->state != 0 || s->wrap || s->derate_pct) {
 		snprintf(err, errsize,
 		         "%s is a meter: %s applies to turbines only", d->name,
-		         s->wrap ? "wrap" : "a production state");
+		         s->wrap ? "wrap"
+		                 : s->derate_pct ? "derate" : "a production state");
 		return -1;
 	}
 	return 0;
@@ -618,6 +632,7 @@ sim_faults_sync(struct sim_faults *f, int index, struct sim_wind_turbine *t,
 
 		if (o->gen != t[k].override.gen)
 			t[k].override = *o;
+		t[k].derate = f->e[t[k].index].spec.derate_pct / 100.0;
 	}
 	*action = e->action;
 	*at = e->action_at;

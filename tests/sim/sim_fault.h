@@ -31,6 +31,10 @@
  *   reset                   the energy counter(s) restart from 0
  *   fault:stop              production state 4, no power (turbines)
  *   maintenance             production state 5, no power (turbines)
+ *   derate[:PCT]            the power PCT % (1..99, default 10) under the
+ *                           curve in the state of full performance, as a
+ *                           controller limiting a turbine does unasked:
+ *                           what a power-curve check must find (turbines)
  * slow and late add up. refuse, wrap and reset are actions: they happen
  * once, when a spec that holds them is set and differs from the device's
  * current one (to repeat one, set the device to none and back).
@@ -97,6 +101,7 @@ struct sim_fault_spec {
 	int wrap;     /* action */
 	int reset;    /* action */
 	int state;    /* 0, SIM_STATE_FAULT or SIM_STATE_MAINTENANCE */
+	int derate_pct; /* power withheld, % of the curve's; 0: none */
 };
 
 /* Counter actions, as a device thread takes them from the table. */

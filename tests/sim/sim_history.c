@@ -170,8 +170,9 @@ sim_history_stamp(char *buf, size_t n, int64_t second)
 }
 
 int
-sim_history_write(const struct config *c, const char *serve, uint64_t seed,
-                  int64_t from, int64_t to, const char *path)
+sim_history_write(const struct config *c, const char *serve,
+                  const int *derate, uint64_t seed, int64_t from, int64_t to,
+                  const char *path)
 {
 	struct sim_wind_history *h;
 	struct sim_wind_turbine *t;
@@ -205,6 +206,8 @@ sim_history_write(const struct config *c, const char *serve, uint64_t seed,
 		/* The device's index in the configuration, as the live
 		 * server has it: the same turbine, the same wind. */
 		sim_wind_turbine_init(&t[nt], seed, i, from);
+		if (derate != NULL)
+			t[nt].derate = derate[i] / 100.0;
 		names[nt++] = c->devices[i].name;
 	}
 

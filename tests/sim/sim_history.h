@@ -22,7 +22,8 @@ int sim_history_parse_time(const char *s, int64_t *second);
 /*
  * Writes the periods [from, to) (both on 10-minute boundaries, from < to)
  * of every turbine of c marked in serve (serve[i] for c->devices[i]; NULL:
- * every turbine) to path ("-": standard output), one line per turbine and
+ * every turbine) to path ("-": standard output), each turbine derated by
+ * derate[i] % of its curve's power (NULL: none), one line per turbine and
  * period, period by period. The header is
  *   time,asset_id,WTUR_W,WMET_HorWdSpd,WMET_HorWdDir,WTUR_TurSt,
  *   WROT_BlPthAngVal,WMET_EnvTmp,WTUR_SupWh
@@ -32,7 +33,8 @@ int sim_history_parse_time(const char *s, int64_t *second);
  * -1 with errno set when the file cannot be written; a regular file left
  * incomplete is removed.
  */
-int sim_history_write(const struct config *c, const char *serve, uint64_t seed,
-                      int64_t from, int64_t to, const char *path);
+int sim_history_write(const struct config *c, const char *serve,
+                      const int *derate, uint64_t seed, int64_t from,
+                      int64_t to, const char *path);
 
 #endif

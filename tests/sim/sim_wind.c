@@ -429,7 +429,7 @@ sim_wind_sample_at(struct sim_wind_turbine *t, int64_t second,
 		v[SIM_PITCH] = SIM_WIND_PITCH_FEATHER;
 	} else {
 		v[SIM_TURST] = SIM_STATE_PRODUCING;
-		v[SIM_W] = sim_wind_power_curve(vn);
+		v[SIM_W] = sim_wind_power_curve(vn) * (1.0 - t->derate);
 		v[SIM_VAR] = SIM_WIND_VAR_RATIO * v[SIM_W];
 		v[SIM_ROTSPD] =
 		    fmin(SIM_WIND_RPM_PER_MS * wind, SIM_WIND_RPM_MAX);
@@ -741,7 +741,7 @@ sim_wind_history_turbine(const struct sim_wind_history *h,
 	for (int s = SIM_STATE_PRODUCING; s <= SIM_STATE_STOPPED_HIGH_WIND; s++)
 		if (held[s] > held[best])
 			best = s;
-	out->w_kw = power / SIM_WIND_HIST_STEPS;
+	out->w_kw = power / SIM_WIND_HIST_STEPS * (1.0 - t->derate);
 	out->wdspd = wind / SIM_WIND_HIST_STEPS;
 	out->wddir = sim_wind_direction(h->dir_mean + t->vane_offset);
 	out->pitch = pitch / SIM_WIND_HIST_STEPS;

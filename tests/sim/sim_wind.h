@@ -101,6 +101,8 @@ struct sim_wind_turbine {
 	double cache_wind[2];   /* farm mean wind at cache_hour, +1, m/s */
 	double cache_dir[2];    /* farm direction anomaly at cache_hour, +1 */
 	struct sim_wind_override override; /* injected states, none at init */
+	double derate; /* share of the curve's power withheld (a derate
+	                * fault: a controller limiting the turbine), 0..1 */
 };
 
 /* The longest stretch of seconds sim_wind_advance integrates one by one;
@@ -171,7 +173,8 @@ double sim_wind_power_curve(double v);
  * 10-minute history: the statistics of a period of a turbine, computed
  * without stepping through its seconds (how, and how closely they match
  * the live turbine's, is in sim_wind.c). No injected states: a history
- * is of fault-free turbines. The period's energy is w_kw / 6 kWh.
+ * is of turbines in production, derated where t->derate says. The
+ * period's energy is w_kw / 6 kWh.
  */
 
 /* Seconds in a period, and the step at which the history samples the

@@ -72,13 +72,14 @@ usage(FILE *fp)
 	        "       ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]... "
 	        "--print DEVICE SECOND\n"
 	        "       ventosim -c CONF [--seed N] [--devices T01,T02] "
-	        "--history FROM TO --csv FILE\n"
+	        "[--fault T05=derate]...\n"
+	        "                --history FROM TO --csv FILE\n"
 	        "SPEC: none, or a comma-separated list of dead, slow:MS, "
 	        "late:MS,\n"
 	        "      exception:FC:ADDR:CODE, disconnect:N, garbage, "
 	        "refuse:S, wrap, reset,\n"
 	        "      hostile:unit|length|trickle|trailing|second[:N], "
-	        "fault:stop, maintenance.\n"
+	        "fault:stop, maintenance, derate[:PCT].\n"
 	        "FILE: lines DEVICE SPEC, "
 	        "re-read on SIGHUP.\n"
 	        "FROM, TO: 2025-01-01 (local midnight) or "
@@ -138,11 +139,9 @@ parse_history(struct sim_options *o, const char *from, const char *to)
 		fprintf(stderr, "ventosim: --history needs --csv FILE\n");
 		return -1;
 	}
-	if (o->nfaults > 0 || o->faults_file != NULL || o->served != NULL ||
-	    o->ready != NULL) {
+	if (o->faults_file != NULL || o->served != NULL || o->ready != NULL) {
 		fprintf(stderr,
-		        "ventosim: --history writes the history of fault-free "
-		        "turbines and serves nothing: it takes no --fault, "
+		        "ventosim: --history serves nothing: it takes no "
 		        "--faults, --served or --ready\n");
 		return -1;
 	}
@@ -340,11 +339,59 @@ select_devices(const struct config *c, const char *list, char *serve)
 	return bad ? -1 : n;
 }
 
+/* The --fault options of --history into derate[] (% by device index): a
+ * history is of turbines in production, so a derate is the one fault it
+ * can have. Returns 0, or -1 after printing what is wrong. */
+static int
+history_faults(const struct config *c, const struct sim_options *o,
+               int *derate)
+{
+	for (int i = 0; i < o->nfaults; i++) {
+		const char *arg = o->faults[i], *eq = strchr(arg, '=');
+		struct sim_fault_spec s, only;
+		char name[DEVICE_NAME_MAX], err[256];
+		const struct device *d;
+
+		if (eq == NULL || eq == arg ||
+		    (size_t)(eq - arg) >= sizeof(name)) {
+			fprintf(stderr,
+			        "ventosim: --fault %s: expected DEVICE=SPEC\n",
+			        arg);
+			return -1;
+		}
+		memcpy(name, arg, (size_t)(eq - arg));
+		name[eq - arg] = '\0';
+		if ((d = cfg_find_device(c, name)) == NULL ||
+		    d->kind != DEVICE_TURBINE) {
+			fprintf(stderr,
+			        "ventosim: --fault %s: no turbine %s in %s\n",
+			        arg, name, c->file);
+			return -1;
+		}
+		if (sim_fault_parse(eq + 1, &s, err, sizeof(err)) == -1) {
+			fprintf(stderr, "ventosim: --fault %s: %s\n", arg, err);
+			return -1;
+		}
+		memset(&only, 0, sizeof(only));
+		only.derate_pct = s.derate_pct;
+		if (memcmp(&s, &only, sizeof(s)) != 0) {
+			fprintf(stderr,
+			        "ventosim: --fault %s: --history takes derate "
+			        "faults only\n",
+			        arg);
+			return -1;
+		}
+		derate[d - c->devices] = s.derate_pct;
+	}
+	return 0;
+}
+
 /* --history: the turbines' 10-minute history to a CSV file. */
 static int
 write_history(const struct config *c, const struct sim_options *o)
 {
 	char *serve = NULL;
+	int *derate = NULL;
 	int rc = 2;
 
 	if (o->devices != NULL) {
@@ -361,14 +408,18 @@ write_history(const struct config *c, const struct sim_options *o)
 				goto out;
 			}
 	}
+	derate = xcalloc((size_t)c->ndevices + 1, sizeof(*derate));
+	if (history_faults(c, o, derate) == -1)
+		goto out;
 	rc = 0;
-	if (sim_history_write(c, serve, o->seed, o->history_from, o->history_to,
-	                      o->csv) == -1) {
+	if (sim_history_write(c, serve, derate, o->seed, o->history_from,
+	                      o->history_to, o->csv) == -1) {
 		fprintf(stderr, "ventosim: --history: %s: %s\n", o->csv,
 		        strerror(errno));
 		rc = 1;
 	}
 out:
+	free(derate);
 	free(serve);
 	return rc;
 }

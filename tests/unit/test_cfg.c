@@ -114,7 +114,18 @@ main(void)
 	ok(c && c->ndevices == 41, "it has 40 turbines and a grid meter");
 	ok(c && c->ncolumns == 17, "its profiles have 17 signal columns");
 	ok(c && c->projection.annual_gwh == 720.0, "projection 720 GWh");
+	ok(c && c->site_air_density == 1.125, "the site's air density");
+	ok(c && c->devices[0].profile->curve_air_density == 1.225,
+	   "the profile's reference curve density");
 	cfg_free(c);
+
+	write_file("bad-site.conf",
+		   conf("p", "site = {\n air_density = 1.8;\n elevation = 3;\n};\n"));
+	c = load("bad-site.conf");
+	ok(c == NULL, "a bad site fails the load");
+	ok(has("bad-site.conf:4: air_density 1.8 out of range 0.9..1.4"),
+	   "site air density range, with its line");
+	ok(has("bad-site.conf:5: unknown key 'elevation'"), "unknown site key");
 
 	write_file("good.conf", conf("p", ""));
 	c = load("good.conf");
@@ -130,7 +141,19 @@ main(void)
 		ok(w && w->order == RV_CDAB, "word order per signal");
 		ok(c->devices[0].profile == c->devices[1].profile,
 		   "devices share one loaded profile");
+		ok(c->devices[0].profile->curve_air_density == 1.225,
+		   "a curve's density is 1.225 kg/m3 unless the profile says");
+		ok(c->site_air_density == 0, "no site density unless said");
 	}
+	cfg_free(c);
+
+	write_file("dense.conf", "name = \"dense\";\ncurve_air_density = 2;\n"
+				 "signals = ( { name = \"wtur_w\"; fc = 4; address = 0; "
+				 "type = \"f32\"; } );\n");
+	write_file("dense-profile.conf", conf("dense", ""));
+	c = load("dense-profile.conf");
+	ok(c == NULL && has("dense.conf:2: curve_air_density 2 out of range 0.9..1.4"),
+	   "a curve density out of range, with its line");
 	cfg_free(c);
 
 	write_file("bad-profile.conf", conf("bad", ""));
