@@ -68,11 +68,35 @@ SPOOLGEN_OBJS = $(BUILD)/tests/bench/spoolgen.o \
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
+# Fuzz targets: one file tests/fuzz/fuzz_NAME.c each, its seeds and every
+# crash it ever found in tests/fuzz/corpus/NAME/, and the collector modules
+# it links in FUZZ_LINK_fuzz_NAME. `make fuzz` builds each with clang's
+# libFuzzer into build/fuzz and runs it FUZZ_SECONDS (tests/fuzz/run);
+# make check replays each corpus under gcc's sanitizers
+# (build/san/tests/unit/test_fuzz_NAME, from tests/fuzz/replay.c).
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_LINK_fuzz_adu = adu
+FUZZ_LINK_fuzz_cfg = $(COMMON)
+FUZZ_LINK_fuzz_record = record $(COMMON)
+FUZZ_LINK_fuzz_spool = spool crc32c record $(COMMON)
+FUZZ_REPLAYS = $(patsubst %,$(BUILD)/tests/unit/test_fuzz_%,$(FUZZ_NAMES))
+FUZZ_CC ?= clang
+FUZZ_BUILD = build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ ?= $(FUZZ_NAMES)
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+# clang's -Wformat=2 also flags log.c's vsnprintf of its caller's format,
+# which gcc's does not: the format is checked where log_* is called.
+FUZZ_CFLAGS = $(filter-out $(CFLAGS) $(SANFLAGS),$(ALL_CFLAGS)) -g -O1 \
+	-fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+	-Wno-format-nonliteral -Itests/fuzz
+
 PLUGINS = $(patsubst %,$(BUILD)/plugins/%.so,$(notdir $(patsubst %/,%,$(wildcard plugins/*/))))
 
 PROGRAMS = $(BUILD)/ventod $(BUILD)/ventoctl $(BUILD)/ventosim $(PLUGINS)
 
-.PHONY: all check unit demo bench deps install uninstall clean format FORCE
+.PHONY: all check unit demo bench fuzz deps install uninstall clean format FORCE
 
 all: $(PROGRAMS)
 
@@ -117,7 +141,23 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(ALL_LDFLAGS) $(LIBS) -o $@
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) $(FUZZ_REPLAYS)
+
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c \
+		tests/fuzz/fuzz.h $$(addprefix $(BUILD)/collector/,$$(addsuffix .o,$$(FUZZ_LINK_fuzz_$$*)))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_NAME='"$*"' \
+		-DFUZZ_CORPUS='"$(CURDIR)/tests/fuzz/corpus/$*"' \
+		$(filter %.c %.o,$^) $(ALL_LDFLAGS) $(LIBS) -o $@
+
+$(FUZZ_BUILD)/%.o: %.c $(PATHS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o \
+		$$(addprefix $(FUZZ_BUILD)/collector/,$$(addsuffix .o,$$(FUZZ_LINK_fuzz_$$*)))
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $^ $(LIBS) -o $@
 
 # Installs the Debian packages the project needs (when root), or says the
 # exact command to run. Re-reads pkg-config in a sub-make afterwards.
@@ -135,6 +175,12 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/spoolgen $(BUILD)/readcost $(BUILD)/burstcost
 	@bash tests/bench/run
+
+# Each target FUZZ (default all) for FUZZ_SECONDS; a crash is kept in its
+# corpus as a regression input, and fails the run.
+fuzz: deps
+	@$(MAKE) --no-print-directory $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ))
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run $(FUZZ)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

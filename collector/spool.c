@@ -480,9 +480,12 @@ spool_scan_segment(struct spool *s, int i)
 				"<4>%s: cut an unsynced tail of %" PRIu64
 				" bytes at offset %" PRIu64 "\n",
 				path, cut, off);
-		} else {
+		} else if ((g + 1)->first_seq > expect) {
 			/* The records after the damage are unreadable: count
-			 * them by the next segment's first number. */
+			 * them by the next segment's first number. (A damaged
+			 * directory can name that segment at or below the
+			 * records found here: then none is known lost, and no
+			 * hole runs backwards to count 2^64 of them.) */
 			fprintf(stderr,
 				"<3>%s: damaged record at offset %" PRIu64
 				": %" PRIu64 " records (%" PRIu64 "..%" PRIu64
