@@ -428,9 +428,12 @@ spool_scan_segment(struct spool *s, int i)
 	}
 	if ((uint64_t)st.st_size < off)
 		off = g->hdr = 0;
+	/* A record numbered at or past the next segment's name is damage
+	 * too (a damaged directory's overlapping segments): kept, it would
+	 * be read twice, and its number given out again. */
 	while (spool_read_record(s, fd, off, (uint64_t)st.st_size, &seq, &len,
 				 &damaged) == 1 &&
-	       seq == expect) {
+	       seq == expect && (newest || seq < (g + 1)->first_seq)) {
 		off += SPOOL_HEADER + len;
 		expect++;
 	}

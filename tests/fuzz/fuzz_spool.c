@@ -11,13 +11,16 @@
  * spool; FLAGS bit 0 skips a sequence number, bit 1 spoils the checksum,
  * bit 2 starts a new segment at this record, named after it or, with bit
  * 3, after a number two lower (overlapping segments, as damage to a
- * directory could leave them). */
+ * directory could leave them). In framed inputs, bit 1 of the first byte
+ * gives each segment the header of the current format (its spool's id and
+ * first number), bit 2 with another spool's id (set aside at open). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crc32c.h"
@@ -25,7 +28,10 @@
 #include "record.h"
 #include "spool.h"
 
-#define FUZZ_SPOOL_MAGIC 0x31505356u /* "VSP1", as spool.c writes it */
+/* As spool.c writes them. */
+#define FUZZ_SPOOL_MAGIC 0x31505356u	 /* "VSP1", a record */
+#define FUZZ_SPOOL_SEG_MAGIC 0x32475356u /* "VSG2", a segment */
+#define FUZZ_SPOOL_ID 0xa1u		 /* what spool.id says */
 
 static char fuzz_dir[256];
 
@@ -45,8 +51,8 @@ fuzz_put64(uint8_t *p, uint64_t v)
 
 static void fuzz_spool_clear(const char *dir);
 
-/* The directory goes when the fuzzer ends (not when it crashes: the
- * files of the crashing input then stay for a look). */
+/* The directory goes when the fuzzer ends; after a crash,
+ * tests/fuzz/run removes it. */
 static void
 fuzz_spool_cleanup(void)
 {
@@ -55,11 +61,14 @@ fuzz_spool_cleanup(void)
 	fuzz_spool_clear(fuzz_dir);
 	snprintf(path, sizeof(path), "%s/spool.id", fuzz_dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/set-aside", fuzz_dir);
+	rmdir(path);
 	rmdir(fuzz_dir);
 }
 
 /* A directory of our own, on tmpfs when there is one: every input
- * rewrites it, and spool.c syncs. */
+ * rewrites it, and spool.c syncs. Named after the process, so that
+ * tests/fuzz/run can remove what a crash left. */
 static const char *
 fuzz_spool_dir(void)
 {
@@ -68,20 +77,22 @@ fuzz_spool_dir(void)
 
 	if (fuzz_dir[0] != '\0')
 		return fuzz_dir;
-	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/vento-fuzz-spool.XXXXXX",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(fuzz_dir) == NULL)
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/vento-fuzz-spool.%d",
+		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+		 (int)getpid());
+	if (mkdir(fuzz_dir, 0700) == -1 && errno != EEXIST)
 		abort();
 	/* The identity, so that opening does not make and sync one. */
 	snprintf(path, sizeof(path), "%s/spool.id", fuzz_dir);
 	if ((f = fopen(path, "w")) == NULL)
 		abort();
-	fputs("00000000000000a1\n", f);
+	fprintf(f, "%016x\n", FUZZ_SPOOL_ID);
 	fclose(f);
 	atexit(fuzz_spool_cleanup);
 	return fuzz_dir;
 }
 
+/* Removes the segments of dir, and those set aside in dir/set-aside. */
 static void
 fuzz_spool_clear(const char *dir)
 {
@@ -97,29 +108,42 @@ fuzz_spool_clear(const char *dir)
 			unlink(path);
 		}
 	closedir(d);
+	snprintf(path, sizeof(path), "%s/set-aside", dir);
+	if (strstr(dir, "/set-aside") == NULL && access(path, F_OK) == 0)
+		fuzz_spool_clear(path);
 }
 
+/* A segment file named after first; with a header of the current format
+ * when mode says so. */
 static FILE *
-fuzz_segment(const char *dir, uint64_t first)
+fuzz_segment(const char *dir, uint64_t first, int mode)
 {
 	char path[600];
+	uint8_t h[32] = { 0 };
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%016llx.seg", dir,
 		 (unsigned long long)first);
 	if ((f = fopen(path, "wb")) == NULL)
 		abort();
+	if (mode & 6) {
+		fuzz_put32(h, FUZZ_SPOOL_SEG_MAGIC);
+		fuzz_put64(h + 8, mode & 4 ? FUZZ_SPOOL_ID + 1 : FUZZ_SPOOL_ID);
+		fuzz_put64(h + 16, first);
+		fuzz_put32(h + 4, crc32c(0, h + 8, sizeof(h) - 8));
+		fwrite(h, 1, sizeof(h), f);
+	}
 	return f;
 }
 
 /* Odd inputs: chunks made into checksummed records. Returns the bytes
  * written. */
 static size_t
-fuzz_spool_framed(const char *dir, const uint8_t *p, size_t n)
+fuzz_spool_framed(const char *dir, int mode, const uint8_t *p, size_t n)
 {
 	uint64_t seq = 1;
 	size_t written = 0;
-	FILE *f = fuzz_segment(dir, seq);
+	FILE *f = fuzz_segment(dir, seq, mode);
 
 	while (n >= 3) {
 		size_t len = (size_t)p[0] | (size_t)p[1] << 8, flags = p[2];
@@ -131,8 +155,9 @@ fuzz_spool_framed(const char *dir, const uint8_t *p, size_t n)
 		seq += flags & 1;
 		if ((flags & 4) && ftell(f) > 0) {
 			fclose(f);
-			f = fuzz_segment(dir, (flags & 8) && seq > 2 ? seq - 2
-								  : seq);
+			f = fuzz_segment(dir,
+					 (flags & 8) && seq > 2 ? seq - 2 : seq,
+					 mode);
 		}
 		fuzz_put32(hdr, FUZZ_SPOOL_MAGIC);
 		fuzz_put32(hdr + 4, (uint32_t)len);
@@ -165,9 +190,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fuzz_spool_clear(dir);
 	if (data[0] & 1) {
-		written = fuzz_spool_framed(dir, data + 1, size - 1);
+		written = fuzz_spool_framed(dir, data[0], data + 1, size - 1);
 	} else {
-		FILE *f = fuzz_segment(dir, 1);
+		FILE *f = fuzz_segment(dir, 1, 0);
 
 		fwrite(data + 1, 1, size - 1, f);
 		fclose(f);
@@ -190,8 +215,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st.corrupt_records > 2 * (written / 20 + 1) ||
 	    st.torn_bytes > written)
 		abort();
-	/* One more record after whatever was found, and read back. */
-	if (spool_append(s, "x", 1, &seq) == 0 &&
+	/* One more record after whatever was found, synced (the reader gets
+	 * synced records only), and read back. */
+	if (spool_append(s, "x", 1, &seq) == 0 && spool_sync(s) == 0 &&
 	    (spool_next(s, seq - 1, &rec, &len, &seq) != 1 || len != 1 ||
 	     memcmp(rec, "x", 1) != 0))
 		abort();
