@@ -43,6 +43,11 @@ int ctl_production(struct ctl *ctl, int argc, char **argv);
 int ctl_availability(struct ctl *ctl, int argc, char **argv);
 int ctl_powercurve(struct ctl *ctl, int argc, char **argv);
 int ctl_report(struct ctl *ctl, int argc, char **argv);
+int ctl_quarantine(struct ctl *ctl, int argc, char **argv);
+
+/* How many records wait in state_dir's quarantine: a loss until they are
+ * replayed. */
+int ctl_quarantine_count(const char *state_dir);
 
 /* Prints s as a JSON string, quoted and escaped. */
 void ctl_json_string(const char *s);

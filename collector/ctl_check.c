@@ -242,6 +242,7 @@ check_spool(struct check *c)
 	long long lost;
 	long stale;
 	int st, lst;
+	char loss[160] = "";
 
 	if (ctl_config(c->ctl) == NULL ||
 	    health_read(c->ctl->cfg->state_dir, &h) == -1) {
@@ -256,22 +257,26 @@ check_spool(struct check *c)
 		age = (double)h.spool_backlog; /* about a batch a second */
 	st = check_judge(c, "backlog_age", age, "s", "60", "600", "0;");
 	/* -w and -c are the backlog's; every loss is at least a WARNING. */
+	h.quarantined = ctl_quarantine_count(c->ctl->cfg->state_dir);
 	lost = h.lost + h.spool_dropped + h.damaged + h.quarantined;
 	c->warn = c->crit = NULL;
 	lst = check_judge(c, "lost", (double)lost, "", "0", CHECK_LOST_CRITICAL,
 			  "0;");
 	c->warn = warn;
 	c->crit = crit;
+	if (lst != CHECK_OK)
+		snprintf(loss, sizeof(loss),
+			 "LOST %lld rows not spooled, %lld batches dropped, "
+			 "%lld damaged, %lld in quarantine",
+			 h.lost, h.spool_dropped, h.damaged, h.quarantined);
 	if (h.pid == 0 || stale > 30) {
 		snprintf(c->text, sizeof(c->text),
-			 "spool: ventod not running (health %ld s old)", stale);
+			 "spool: ventod not running (health %ld s old)%s%s",
+			 stale, loss[0] ? "; " : "", loss);
 		return CHECK_CRITICAL;
 	}
 	if (lst != CHECK_OK) {
-		snprintf(c->text, sizeof(c->text),
-			 "spool: LOST %lld rows not spooled, %lld batches "
-			 "dropped, %lld damaged, %lld quarantined",
-			 h.lost, h.spool_dropped, h.damaged, h.quarantined);
+		snprintf(c->text, sizeof(c->text), "spool: %s", loss);
 		return check_worse(st, lst);
 	}
 	snprintf(c->text, sizeof(c->text), "spool: backlog %.0f s", age);

@@ -82,14 +82,18 @@ ctl_status_json(PGresult *r)
 /* What the collector lost since it started, and why, when it lost
  * anything: a line an operator cannot miss. */
 static void
-ctl_status_losses(const struct health *h)
+ctl_status_losses(const struct config *cfg, const struct health *h)
 {
-	if (h->lost + h->spool_dropped + h->damaged + h->quarantined > 0)
+	/* Quarantined records count while they wait, however old: replay
+	 * brings them back. */
+	int quarantined = ctl_quarantine_count(cfg->state_dir);
+
+	if (h->lost + h->spool_dropped + h->damaged + quarantined > 0)
 		printf("collector: LOST since start: %lld rows not spooled "
 		       "(disk full or unwritable), %lld batches dropped at the "
-		       "spool bound, %lld batches damaged or missing, %lld "
-		       "batches quarantined (ventoctl quarantine list)\n",
-		       h->lost, h->spool_dropped, h->damaged, h->quarantined);
+		       "spool bound, %lld batches damaged or missing; %d "
+		       "batches in quarantine (ventoctl quarantine list)\n",
+		       h->lost, h->spool_dropped, h->damaged, quarantined);
 	if (h->duplicates > 0)
 		printf("collector: %lld rows sent again were refused as "
 		       "stored already (not lost, not doubled)\n",
@@ -116,7 +120,7 @@ ctl_status_collector(struct ctl *ctl)
 		printf("collector: STOPPED %ld s ago; spool %.1f MB with %lld "
 		       "batches not yet stored\n",
 		       age, (double)h.spool_bytes / 1048576.0, h.spool_backlog);
-		ctl_status_losses(&h);
+		ctl_status_losses(ctl->cfg, &h);
 		return;
 	}
 	printf("collector: pid %ld, %s (%ld s ago), database %s, spool %.1f "
@@ -125,7 +129,7 @@ ctl_status_collector(struct ctl *ctl)
 	       h.pid, age > 10 ? "NOT UPDATING" : "updating", age,
 	       h.db_up ? "up" : "DOWN", (double)h.spool_bytes / 1048576.0,
 	       h.spool_backlog, h.spool_dropped);
-	ctl_status_losses(&h);
+	ctl_status_losses(ctl->cfg, &h);
 }
 
 int

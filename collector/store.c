@@ -852,7 +852,7 @@ store_set_position(struct store *s, uint64_t seq)
 
 /* One transaction: the records' rows, a COPY per run of records with the
  * same columns (one in all, unless a reload changed them), or INSERTs that
- * skip rows already stored; then the position. */
+ * skip rows already stored; then the position, unless seq is 0. */
 static int
 store_write_tx(struct store *s, const struct record *recs, int n,
 	       uint64_t seq, int skip_stored, long *inserted)
@@ -883,7 +883,7 @@ store_write_tx(struct store *s, const struct record *recs, int n,
 			*inserted += rows;
 		}
 	}
-	if (store_set_position(s, seq) == -1 ||
+	if ((seq != 0 && store_set_position(s, seq) == -1) ||
 	    store_command(s, "COMMIT", 0, NULL) == -1)
 		goto rollback;
 	return 0;
@@ -927,6 +927,36 @@ store_write(struct store *s, const struct record *recs, int n,
 	if (store_write_tx(s, recs, n, seq, 1, &inserted) == -1)
 		return -1;
 	s->duplicates = rows - inserted;
+	return inserted;
+}
+
+long
+store_insert(struct store *s, const struct record *rec)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	long inserted;
+
+	s->error_is_data = 0;
+	s->duplicates = 0;
+	s->sqlstate[0] = '\0';
+	if (s->conn == NULL) {
+		store_set_error(s, "not connected");
+		return -1;
+	}
+	if (rec->nrows == 0)
+		return 0;
+	for (int i = 0; i < rec->nrows; i++) {
+		if (rec->rows[i].tick_ms < lo)
+			lo = rec->rows[i].tick_ms;
+		if (rec->rows[i].tick_ms > hi)
+			hi = rec->rows[i].tick_ms;
+		if (store_device_id(s, rec->rows[i].device) == -1)
+			return -1;
+	}
+	if (store_ensure_partitions(s, lo, hi) == -1 ||
+	    store_write_tx(s, rec, 1, 0, 1, &inserted) == -1)
+		return -1;
+	s->duplicates = rec->nrows - inserted;
 	return inserted;
 }
 

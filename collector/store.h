@@ -51,6 +51,12 @@ int store_is_up(const struct store *s);
 long store_write(struct store *s, const struct record *recs, int n,
 		 int64_t lo_ms, int64_t hi_ms, uint64_t seq);
 
+/* Writes one record's rows in a transaction of their own, skipping rows
+ * already stored (counted by store_duplicates), without moving any spool
+ * position: for records brought back from quarantine. Returns the rows
+ * written, or -1 with the reason in store_error(s). */
+long store_insert(struct store *s, const struct record *rec);
+
 /* Moves the spool position to seq alone, past a record set aside. */
 int store_skip(struct store *s, uint64_t seq);
 

@@ -36,6 +36,8 @@ static const struct {
 	{ "read", ctl_read, "read a device now: read DEVICE [SIGNAL...]" },
 	{ "migrate", ctl_migrate, "apply the schema's pending migrations" },
 	{ "import", ctl_import, "load 10-minute history from a CSV file" },
+	{ "quarantine", ctl_quarantine,
+	  "records the database refused: list, show, replay" },
 };
 
 static void

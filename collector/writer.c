@@ -1,10 +1,13 @@
-/* writer.c - delivery, in two threads. The spooler appends what the
- * pollers queued to the disk spool and syncs it, about once a second; the
- * writer copies spooled records to PostgreSQL in order and commits the
- * spool position with the rows. The two are apart so that a database that
- * hangs never holds polled data in memory only. While the database is away
- * the spool grows; when it returns, the backlog drains in large
- * transactions. The pollers only ever wait on the queue's lock. */
+/* writer.c - delivery to PostgreSQL: the writer thread copies spooled
+ * records to the database in order, in one transaction per batch with the
+ * spool position, and counts every record missing from the spool before
+ * it was stored. It owns the spool and the store, starts the spooler
+ * (spooler.c), which fills the spool from the pollers' queue, and does the
+ * housekeeping (housekeeping.c) between transactions. While the database
+ * is away the spool grows; when it returns, the backlog drains in large
+ * transactions. Errors are sorted by cause: only data the database refuses
+ * is set aside (quarantine), one record at a time; anything else waits and
+ * is tried again. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -16,9 +19,11 @@
 #include <time.h>
 
 #include "health.h"
+#include "housekeeping.h"
 #include "log.h"
 #include "record.h"
 #include "spool.h"
+#include "spooler.h"
 #include "store.h"
 #include "writer.h"
 #include "xmalloc.h"
@@ -28,42 +33,28 @@
  * that a transaction takes a second or two. */
 #define WRITER_RECORDS_PER_TX 256
 #define WRITER_BACKOFF_MAX_MS 10000
-#define WRITER_GATHER_MS 100
-#define WRITER_ROLLUP_EVERY_MS 60000
-#define WRITER_ROLLUP_SPAN_MS (6 * 3600 * 1000LL)
 
+/* The fields below the atomics are the writer thread's alone; the
+ * atomics are what writer_get_stats reads from the main thread. */
 struct writer {
-	pthread_t thread, spooler;
-	pthread_mutex_t lock; /* with `spooled`: wakes the writer */
-	pthread_cond_t spooled;
-	atomic_int spooler_done;
+	pthread_t thread;
 	const struct config *cfg;
-	struct queue *queue;
-	struct store *store;
 	struct spool *spool;
-	atomic_int stop;
-	uint64_t acked; /* the last spool record stored, once connected */
-	int64_t retry_at_ms, backoff_ms;
-	int64_t housekeeping_at_ms; /* the writer's */
-	int64_t rollup_at_ms;	    /* the writer's */
-	int64_t health_at_ms;	    /* the writer's */
-	uint64_t dropped_seen;  /* the spooler's */
-	uint64_t quarantined;   /* the writer's */
-	uint64_t careful_until; /* the writer's */
-	uint64_t replay_until;	/* the writer's: numbers up to this one
-				   were given by an earlier life of the
-				   spool, and are no gap */
-	int64_t dirty_lo, dirty_hi; /* ticks stored since the last rollup */
+	struct spooler *spooler;
+	struct store *store;
+	struct housekeeping *hk;
 	atomic_llong rows, newest_ms, progress_ms, backlog, spool_bytes,
-		dropped, spool_dropped, quarantined_n, duplicates, damaged;
+		spool_dropped, quarantined_n, duplicates, damaged;
 	/* Spool records found missing before they were stored, by cause:
 	 * counted once, by the writer, as it passes the gap. */
 	atomic_llong lost_dropped, lost_damaged;
-	pthread_mutex_t health_lock; /* with health, health_set */
-	struct health health;	     /* the main thread's, for the table */
-	int health_set;
 	atomic_int db_up;
-	struct log_limit complain;
+	uint64_t acked; /* the last spool record stored, once connected */
+	int64_t retry_at_ms, backoff_ms;
+	unsigned long long spooled_seen; /* the spooler's batches seen */
+	uint64_t careful_until;
+	uint64_t replay_until; /* numbers up to this one were given by an
+				  earlier life of the spool, and are no gap */
 };
 
 static int64_t
@@ -73,48 +64,6 @@ writer_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Moves a list from the queue to the spool; the list is freed either way,
- * since a sample that cannot be spooled cannot be kept anywhere safer. */
-static void
-writer_spool(struct writer *w, struct sample *list)
-{
-	struct spool_stats st;
-	unsigned char *buf;
-	size_t len;
-	uint64_t seq;
-	long n = 0;
-
-	if (list == NULL)
-		return;
-	buf = record_encode(w->cfg, list, &len);
-	for (struct sample *s = list, *next; s; s = next) {
-		next = s->next;
-		free(s);
-		n++;
-	}
-	if (spool_append(w->spool, buf, len, &seq) == -1 ||
-	    spool_sync(w->spool) == -1) {
-		unsigned held;
-
-		if (log_limit_pass(&w->complain, &held))
-			log_err("writer: cannot spool %ld rows in %s: %s", n,
-				w->cfg->state_dir, strerror(errno));
-		atomic_fetch_add(&w->dropped, n);
-	}
-	free(buf);
-	pthread_mutex_lock(&w->lock);
-	pthread_cond_signal(&w->spooled);
-	pthread_mutex_unlock(&w->lock);
-	spool_get_stats(w->spool, &st);
-	if (st.dropped_bytes > w->dropped_seen) {
-		log_err("writer: spool full (%" PRIu64 " bytes, its bound): "
-			"dropped the oldest segment of raw samples; %" PRIu64
-			" batches not yet stored are lost",
-			st.bytes, st.dropped_records);
-		w->dropped_seen = st.dropped_bytes;
-	}
 }
 
 static void
@@ -160,7 +109,6 @@ writer_quarantine(struct writer *w, uint64_t seq, const void *data,
 		fprintf(f, "%s\n", reason);
 		fclose(f);
 	}
-	w->quarantined++;
 	atomic_fetch_add(&w->quarantined_n, 1);
 }
 
@@ -271,57 +219,9 @@ writer_store_some(struct writer *w)
 	}
 	if (newest > atomic_load(&w->newest_ms))
 		atomic_store(&w->newest_ms, newest);
-	if (rows > 0) {
-		if (w->dirty_hi == 0 || oldest < w->dirty_lo)
-			w->dirty_lo = oldest;
-		if (newest > w->dirty_hi)
-			w->dirty_hi = newest;
-	}
+	if (rows > 0)
+		housekeeping_stored(w->hk, oldest, newest);
 	return 1;
-}
-
-/* Keeps the 10-minute statistics current: once a minute, the periods that
- * rows stored since the last time touch, six hours at a time so that a
- * drained backlog of days does not hold up the writer. */
-static void
-writer_rollup(struct writer *w)
-{
-	int64_t hi;
-
-	if (w->dirty_hi == 0 || writer_mono_ms() < w->rollup_at_ms)
-		return;
-	hi = w->dirty_hi + 1;
-	if (hi - w->dirty_lo > WRITER_ROLLUP_SPAN_MS)
-		hi = w->dirty_lo + WRITER_ROLLUP_SPAN_MS;
-	if (store_rollup(w->store, w->dirty_lo, hi) == -1) {
-		log_warn("writer: 10-minute statistics: %s",
-			 store_error(w->store));
-		w->rollup_at_ms = writer_mono_ms() + WRITER_ROLLUP_EVERY_MS;
-		return;
-	}
-	if (hi > w->dirty_hi) {
-		w->dirty_lo = w->dirty_hi = 0;
-		w->rollup_at_ms = writer_mono_ms() + WRITER_ROLLUP_EVERY_MS;
-	} else {
-		w->dirty_lo = hi; /* the rest on the next turn */
-	}
-}
-
-/* The main thread's last view of the collector, handed over in memory,
- * as the minute's row in collector_health for the dashboards. */
-static void
-writer_store_health(struct writer *w)
-{
-	struct health h;
-	int set;
-
-	pthread_mutex_lock(&w->health_lock);
-	h = w->health;
-	set = w->health_set;
-	pthread_mutex_unlock(&w->health_lock);
-	if (set && store_health(w->store, &h) == -1)
-		log_warn("writer: collector health: %s", store_error(w->store));
-	w->health_at_ms = writer_mono_ms() + 60000;
 }
 
 /* Connects when due, then stores spooled records until the spool is
@@ -372,7 +272,7 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		}
 		atomic_store(&w->db_up, 1);
 		w->backoff_ms = 1000;
-		w->housekeeping_at_ms = 0;
+		housekeeping_connected(w->hk);
 		spool_ack(w->spool, w->acked);
 	}
 	while ((r = writer_store_some(w)) == 1 && writer_mono_ms() < until)
@@ -381,24 +281,7 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		writer_fail(w, "cannot store spooled rows");
 		return;
 	}
-	writer_rollup(w);
-	if (writer_mono_ms() >= w->health_at_ms)
-		writer_store_health(w);
-	/* Housekeeping rides on the writer's connection: once after each
-	 * connect, then hourly. */
-	if (writer_mono_ms() >= w->housekeeping_at_ms) {
-		int days;
-		int n = store_drop_old(w->store, &days);
-
-		if (n > 0)
-			log_info("writer: dropped %d daily partitions older "
-				 "than %d days",
-				 n, days);
-		else if (n == -1)
-			log_warn("writer: housekeeping: %s",
-				 store_error(w->store));
-		w->housekeeping_at_ms = writer_mono_ms() + 3600 * 1000;
-	}
+	housekeeping_run(w->hk, w->store, 0);
 }
 
 static void
@@ -414,66 +297,13 @@ writer_update_stats(struct writer *w)
 	atomic_store(&w->progress_ms, writer_mono_ms());
 }
 
-/* Takes a tick's samples as one batch: the pollers of a tick report within
- * a few milliseconds of each other, so after the first arrives the spooler
- * waits a little for the rest. One record and one fsync per tick, not one
- * per poller. */
-static struct sample *
-writer_gather(struct writer *w)
-{
-	struct sample *list = queue_take_all(w->queue, 200), *more, *last;
-	struct timespec pause = { .tv_nsec = WRITER_GATHER_MS * 1000000L };
-
-	if (list == NULL)
-		return NULL;
-	nanosleep(&pause, NULL);
-	more = queue_take_all(w->queue, 0);
-	for (last = list; last->next; last = last->next)
-		;
-	last->next = more;
-	return list;
-}
-
-static void *
-writer_spooler_run(void *arg)
-{
-	struct writer *w = arg;
-
-	while (!atomic_load(&w->stop))
-		writer_spool(w, writer_gather(w));
-	/* The pollers have stopped: what is queued now is all there is. */
-	writer_spool(w, queue_take_all(w->queue, 0));
-	atomic_store(&w->spooler_done, 1);
-	pthread_mutex_lock(&w->lock);
-	pthread_cond_signal(&w->spooled);
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
-}
-
-/* Waits until the spooler has appended something, or 200 ms. */
-static void
-writer_wait_spooled(struct writer *w)
-{
-	struct timespec until;
-
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += 200 * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&w->lock);
-	pthread_cond_timedwait(&w->spooled, &w->lock, &until);
-	pthread_mutex_unlock(&w->lock);
-}
-
 static void *
 writer_run(void *arg)
 {
 	struct writer *w = arg;
 
-	while (!atomic_load(&w->spooler_done)) {
-		writer_wait_spooled(w);
+	while (!spooler_done(w->spooler)) {
+		spooler_wait(w->spooler, &w->spooled_seen, 200);
 		writer_flush(w, 1000);
 		writer_update_stats(w);
 	}
@@ -482,11 +312,7 @@ writer_run(void *arg)
 	 * it. */
 	if (store_is_up(w->store)) {
 		writer_flush(w, 5000);
-		w->rollup_at_ms = 0;
-		writer_rollup(w);
-		/* The last word on what was stored and lost. */
-		if (store_is_up(w->store))
-			writer_store_health(w);
+		housekeeping_run(w->hk, w->store, 1);
 	}
 	writer_update_stats(w);
 	return NULL;
@@ -501,8 +327,6 @@ writer_start(const struct config *c, struct queue *q)
 	int e;
 
 	w->cfg = c;
-	w->queue = q;
-	w->complain.interval = 60;
 	snprintf(dir, sizeof(dir), "%s/spool", c->state_dir);
 	if (mkdir(c->state_dir, 0750) == -1 && errno != EEXIST) {
 		e = errno;
@@ -522,38 +346,22 @@ writer_start(const struct config *c, struct queue *q)
 		return NULL;
 	}
 	spool_get_stats(w->spool, &st);
-	w->dropped_seen = st.dropped_bytes;
-	if (st.last_seq >= st.first_seq && st.first_seq > 0)
+	if (st.first_seq > 0)
 		log_info("writer: spool %s holds records %" PRIu64 "..%" PRIu64
 			 " (%" PRIu64 " bytes)",
 			 dir, st.first_seq, st.last_seq, st.bytes);
 	w->store = store_open(c);
+	w->hk = housekeeping_open();
 	w->backoff_ms = 1000;
 	writer_update_stats(w);
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_mutex_init(&w->health_lock, NULL);
-	{
-		pthread_condattr_t attr;
-
-		pthread_condattr_init(&attr);
-		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-		pthread_cond_init(&w->spooled, &attr);
-		pthread_condattr_destroy(&attr);
-	}
-	e = pthread_create(&w->spooler, NULL, writer_spooler_run, w);
-	if (e == 0) {
-		e = pthread_create(&w->thread, NULL, writer_run, w);
-		if (e != 0) {
-			atomic_store(&w->stop, 1);
-			pthread_join(w->spooler, NULL);
-		}
-	}
+	w->spooler = spooler_start(c, q, w->spool);
+	e = w->spooler ? pthread_create(&w->thread, NULL, writer_run, w)
+		       : errno;
 	if (e != 0) {
+		spooler_stop(w->spooler);
+		housekeeping_close(w->hk);
 		store_close(w->store);
 		spool_close(w->spool);
-		pthread_cond_destroy(&w->spooled);
-		pthread_mutex_destroy(&w->lock);
-		pthread_mutex_destroy(&w->health_lock);
 		free(w);
 		errno = e;
 		return NULL;
@@ -566,14 +374,12 @@ writer_stop(struct writer *w)
 {
 	if (w == NULL)
 		return;
-	atomic_store(&w->stop, 1);
-	pthread_join(w->spooler, NULL);
-	pthread_join(w->thread, NULL);
+	spooler_request_stop(w->spooler);
+	pthread_join(w->thread, NULL); /* it ends once the spooler is done */
+	spooler_stop(w->spooler);
+	housekeeping_close(w->hk);
 	store_close(w->store);
 	spool_close(w->spool);
-	pthread_cond_destroy(&w->spooled);
-	pthread_mutex_destroy(&w->lock);
-	pthread_mutex_destroy(&w->health_lock);
 	free(w);
 }
 
@@ -583,7 +389,7 @@ writer_get_stats(struct writer *w, struct writer_stats *st)
 	st->rows = atomic_load(&w->rows);
 	st->backlog = atomic_load(&w->backlog);
 	st->spool_bytes = atomic_load(&w->spool_bytes);
-	st->dropped = atomic_load(&w->dropped);
+	st->dropped = spooler_lost(w->spooler);
 	st->spool_dropped = atomic_load(&w->spool_dropped) +
 			    atomic_load(&w->lost_dropped);
 	st->damaged = atomic_load(&w->damaged) + atomic_load(&w->lost_damaged);
@@ -597,8 +403,5 @@ writer_get_stats(struct writer *w, struct writer_stats *st)
 void
 writer_put_health(struct writer *w, const struct health *h)
 {
-	pthread_mutex_lock(&w->health_lock);
-	w->health = *h;
-	w->health_set = 1;
-	pthread_mutex_unlock(&w->health_lock);
+	housekeeping_put_health(w->hk, h);
 }

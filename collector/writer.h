@@ -1,4 +1,6 @@
-/* writer.h - the thread that takes samples off the queue and stores them. */
+/* writer.h - delivery: the spooler (spooler.c) takes the pollers' samples off
+ * the queue into the disk spool, and the writer thread stores them in
+ * PostgreSQL. */
 #ifndef VENTO_WRITER_H
 #define VENTO_WRITER_H
 
