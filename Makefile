@@ -56,7 +56,7 @@ VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	crc32c record health plugin copybin statelock spooler housekeeping))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
-	ctl_import ctl_check ctl_report ctl_table ctl_html plan link adu health \
+	ctl_import ctl_check ctl_report ctl_table ctl_html ctl_fleet plan link adu health \
 	csv copybin plugin ctl_quarantine store record))
 SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \

@@ -851,9 +851,63 @@ cfg_parse_projection(struct cfg_load *l, const config_setting_t *g,
 			  sum);
 }
 
+static const char *const cfg_farm_keys[] = {
+	"code", "name", "publish_raw", NULL,
+};
+
+/* A farm code leads every key at a fleet and names its subscription, so
+ * it is short, upper case and plain: a letter, then letters or digits. */
+static int
+cfg_is_farm_code(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n > FARM_CODE_MAX || !(*s >= 'A' && *s <= 'Z'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+static void
+cfg_parse_farm(struct cfg_load *l, const config_setting_t *g,
+	       const char *file)
+{
+	struct farm *f = &l->c->farm;
+	const config_setting_t *m;
+	char code[64];
+
+	if (!config_setting_is_group(g)) {
+		cfg_error(l, g, file, "farm must be a group { code = ...; }");
+		return;
+	}
+	f->line = (int)config_setting_source_line(g);
+	cfg_check_keys(l, g, file, cfg_farm_keys);
+	if (cfg_string(l, g, file, "code", code, sizeof(code)) == 1) {
+		if (!cfg_is_farm_code(code))
+			cfg_error(l, config_setting_get_member(g, "code"), file,
+				  "farm code '%s': expected 2 to %d upper-case "
+				  "letters or digits, starting with a letter",
+				  code, FARM_CODE_MAX);
+		else
+			memcpy(f->code, code, strlen(code) + 1);
+	} else if (config_setting_get_member(g, "code") == NULL) {
+		cfg_error(l, g, file, "farm without a code");
+	}
+	cfg_string(l, g, file, "name", f->name, sizeof(f->name));
+	if ((m = config_setting_get_member(g, "publish_raw")) != NULL) {
+		if (config_setting_type(m) != CONFIG_TYPE_BOOL)
+			cfg_error(l, m, file, "publish_raw: expected true or "
+					      "false");
+		else
+			f->publish_raw = config_setting_get_bool(m);
+	}
+}
+
 static const char *const cfg_root_keys[] = {
 	"database", "state_dir", "spool_max_mb", "poll", "profile_dir",
-	"plugin_dir", "devices", "projection", "site", NULL,
+	"plugin_dir", "devices", "projection", "site", "farm", NULL,
 };
 static const char *const cfg_site_keys[] = {
 	"air_density", NULL,
@@ -901,6 +955,8 @@ cfg_load(const char *path)
 	       sizeof(cfg_default_shares));
 	snprintf(c->projection.time_zone, sizeof(c->projection.time_zone),
 		 "America/Bahia");
+	/* A configuration from before farms had codes is one farm's. */
+	snprintf(c->farm.code, sizeof(c->farm.code), "FARM");
 	config_init(&lc);
 	if (config_read_file(&lc, path) == CONFIG_FALSE) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
@@ -981,6 +1037,8 @@ cfg_load(const char *path)
 		cfg_number(&l, g, path, "air_density", 0.9, 1.4,
 			   &c->site_air_density);
 	}
+	if ((g = config_setting_get_member(root, "farm")) != NULL)
+		cfg_parse_farm(&l, g, path);
 	free(profile_dir);
 	config_destroy(&lc);
 	if (l.errors) {

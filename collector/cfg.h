@@ -27,6 +27,16 @@ struct projection {
 	char time_zone[64];
 };
 
+/* The farm this collector belongs to: its code names its rows at a fleet
+ * (unique in the fleet), its name is for people. */
+#define FARM_CODE_MAX 8
+struct farm {
+	char code[FARM_CODE_MAX + 1]; /* [A-Z][A-Z0-9]{1,7}; "FARM" if unset */
+	char name[64];
+	int publish_raw; /* raw samples published to the fleet too */
+	int line;	 /* of the farm section in the file, 0 if none */
+};
+
 struct config {
 	char *file;
 	char *conninfo;	 /* libpq; the PG* environment fills what it omits */
@@ -50,6 +60,7 @@ struct config {
 	/* The site's mean air density, kg/m3, for the power curve where a
 	 * turbine measures no pressure and temperature; 0 when not said. */
 	double site_air_density;
+	struct farm farm;
 };
 
 /*

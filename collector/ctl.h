@@ -16,6 +16,7 @@ struct ctl {
 	const char *conf_path;
 	const char *schema_dir;
 	int json;
+	const char *farm; /* --farm: at a fleet, the farm the reports are of */
 	struct config *cfg; /* loaded on first use by ctl_config */
 };
 
@@ -48,6 +49,7 @@ int ctl_quarantine(struct ctl *ctl, int argc, char **argv);
 /* How many records wait in state_dir's quarantine: a loss until they are
  * replayed. */
 int ctl_quarantine_count(const char *state_dir);
+int ctl_fleet(struct ctl *ctl, int argc, char **argv);
 
 /* Prints s as a JSON string, quoted and escaped. */
 void ctl_json_string(const char *s);

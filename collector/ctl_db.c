@@ -14,6 +14,44 @@ ctl_config(struct ctl *ctl)
 	return ctl->cfg;
 }
 
+/* --farm CODE: the session sees that farm's rows only (017_fleet.sql's
+ * row-level security at a fleet), so that every report is the farm's. At
+ * a farm's own database, CODE must be the farm's. Returns 0 or -1. */
+static int
+ctl_db_scope(PGconn *conn, const char *code)
+{
+	const char *params[1] = { code };
+	PGresult *r;
+	int rc = -1;
+
+	/* Row-level security does not bind a superuser (or a role that
+	 * bypasses it), who would see every farm: such a session reads as
+	 * the reader. */
+	r = PQexec(conn, "SELECT rolsuper OR rolbypassrls FROM pg_roles "
+			 "WHERE rolname = current_user");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") == 0 &&
+	    ctl_db_exec(conn, "SET ROLE vento_reader", "--farm", NULL) == -1) {
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	r = PQexecParams(conn,
+			 "SELECT set_config('vento.farm', $1, false), "
+			 "(SELECT count(*) FROM farm WHERE code = $1)",
+			 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fprintf(stderr, "ventoctl: --farm: %s", PQresultErrorMessage(r));
+	else if (strcmp(PQgetvalue(r, 0, 1), "0") == 0)
+		fprintf(stderr, "ventoctl: --farm: no farm %s in this "
+				"database\n",
+			code);
+	else
+		rc = 0;
+	PQclear(r);
+	return rc;
+}
+
 PGconn *
 ctl_db_connect(struct ctl *ctl)
 {
@@ -35,6 +73,10 @@ ctl_db_connect(struct ctl *ctl)
 	if (PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "ventoctl: cannot connect to the database: %s",
 			PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	if (ctl->farm != NULL && ctl_db_scope(conn, ctl->farm) == -1) {
 		PQfinish(conn);
 		return NULL;
 	}

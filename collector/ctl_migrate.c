@@ -126,18 +126,142 @@ ctl_apply(PGconn *conn, const char *dir, const struct ctl_migration *m)
 	return ctl_db_exec(conn, "COMMIT", "migrate", m->name);
 }
 
+/* Runs a query with text parameters and returns its first value (or ""
+ * for no row) in buf. Returns 0, or -1 after saying why. */
+static int
+ctl_migrate_value(PGconn *conn, const char *sql, int n,
+		  const char *const *params, char *buf, size_t size)
+{
+	PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: migrate: %s",
+			PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	snprintf(buf, size, "%s",
+		 PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
+}
+
+/* What this database is: "farm", "fleet", or "" before 017_fleet.sql. */
+static int
+ctl_migrate_kind(PGconn *conn, char *buf, size_t size)
+{
+	if (ctl_migrate_value(conn,
+			      "SELECT to_regclass('vento_site') IS NOT NULL",
+			      0, NULL, buf, size) == -1)
+		return -1;
+	if (strcmp(buf, "t") != 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return ctl_migrate_value(conn, "SELECT kind FROM vento_site", 0, NULL,
+				 buf, size);
+}
+
+/* Tells the migrations what this database is (017_fleet.sql reads it): a
+ * fleet's, with --fleet or once it is one, else a farm's, with the code
+ * and name of vento.conf. A farm's database is never made a fleet's. */
+static int
+ctl_migrate_site(struct ctl *ctl, PGconn *conn, int fleet)
+{
+	char kind[16];
+	const struct config *c = ctl->cfg;
+	const char *params[3] = {
+		fleet ? "fleet" : "farm",
+		c ? c->farm.code : "FARM",
+		c ? c->farm.name : "",
+	};
+
+	if (ctl_migrate_kind(conn, kind, sizeof(kind)) == -1)
+		return -1;
+	if (fleet && strcmp(kind, "farm") == 0) {
+		fprintf(stderr, "ventoctl: migrate: --fleet: this database is "
+				"a farm's; a fleet database is made on a new "
+				"database\n");
+		return -1;
+	}
+	if (strcmp(kind, "fleet") == 0)
+		params[0] = "fleet";
+	return ctl_migrate_value(conn,
+				 "SELECT set_config('vento.site', $1, false), "
+				 "set_config('vento.farm_code', $2, false), "
+				 "set_config('vento.farm_name', $3, false)",
+				 3, params, kind, sizeof(kind));
+}
+
+/* After the migrations, at a farm: the database's farm is the one
+ * vento.conf names (its code is fixed once given, since every row carries
+ * it), its name as configured, and raw samples published to the fleet or
+ * not as farm.publish_raw says. */
+static int
+ctl_migrate_farm(struct ctl *ctl, PGconn *conn)
+{
+	const struct config *c = ctl->cfg;
+	char kind[16], code[64], raw[8];
+	const char *params[2];
+
+	if (ctl_migrate_kind(conn, kind, sizeof(kind)) == -1)
+		return -1;
+	if (strcmp(kind, "farm") != 0 || c == NULL)
+		return 0;
+	if (ctl_migrate_value(conn, "SELECT code FROM farm", 0, NULL, code,
+			      sizeof(code)) == -1)
+		return -1;
+	if (strcmp(code, c->farm.code) != 0) {
+		fprintf(stderr,
+			"%s:%d: farm code %s, but this database is farm %s's: "
+			"a farm's code is fixed once its database has it\n",
+			c->file, c->farm.line, c->farm.code, code);
+		return -1;
+	}
+	params[0] = c->farm.code;
+	params[1] = c->farm.name;
+	if (ctl_migrate_value(conn,
+			      "UPDATE farm SET name = $2 WHERE code = $1 "
+			      "AND name <> $2 RETURNING code",
+			      2, params, code, sizeof(code)) == -1 ||
+	    ctl_migrate_value(conn,
+			      "SELECT count(*) FROM pg_publication_tables "
+			      "WHERE pubname = 'vento_farm_append' AND "
+			      "tablename = 'raw_sample'",
+			      0, NULL, raw, sizeof(raw)) == -1)
+		return -1;
+	if (c->farm.publish_raw && strcmp(raw, "0") == 0)
+		return ctl_db_exec(conn,
+				   "ALTER PUBLICATION vento_farm_append ADD "
+				   "TABLE raw_sample",
+				   "migrate", "publish_raw");
+	if (!c->farm.publish_raw && strcmp(raw, "0") != 0)
+		return ctl_db_exec(conn,
+				   "ALTER PUBLICATION vento_farm_append DROP "
+				   "TABLE raw_sample",
+				   "migrate", "publish_raw");
+	return 0;
+}
+
 int
 ctl_migrate(struct ctl *ctl, int argc, char **argv)
 {
 	struct ctl_migration *m = NULL;
 	PGconn *conn;
 	PGresult *r;
-	int n, current, applied = 0, rc = CTL_OK;
+	int n, current, applied = 0, rc = CTL_OK, fleet = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--fleet") == 0) {
+		fleet = 1;
+		argc--;
+		argv++;
+	}
 	if (argc > 1) {
-		printf("usage: ventoctl [--schema-dir DIR] migrate\n"
+		printf("usage: ventoctl [--schema-dir DIR] migrate [--fleet]\n"
 		       "Applies the schema files NNN_name.sql not yet applied, "
-		       "in order, each in its own transaction.\n");
+		       "in order, each in its own transaction.\n"
+		       "--fleet makes a new database a fleet's, which "
+		       "farms replicate to (ventoctl fleet add).\n");
 		return strcmp(argv[1], "--help") == 0 ? CTL_OK : CTL_USAGE;
 	}
 	if ((n = ctl_migrations_list(ctl->schema_dir, &m)) == -1)
@@ -155,7 +279,8 @@ ctl_migrate(struct ctl *ctl, int argc, char **argv)
 		     " version int PRIMARY KEY,"
 		     " name text NOT NULL,"
 		     " applied_at timestamptz NOT NULL DEFAULT now())",
-		     "migrate", "vento_migration") == -1) {
+		     "migrate", "vento_migration") == -1 ||
+	    ctl_migrate_site(ctl, conn, fleet) == -1) {
 		rc = CTL_FAIL;
 		goto out;
 	}
@@ -185,6 +310,10 @@ ctl_migrate(struct ctl *ctl, int argc, char **argv)
 		}
 		printf("applied %s\n", m[i].name);
 		applied++;
+	}
+	if (ctl_migrate_farm(ctl, conn) == -1) {
+		rc = CTL_FAIL;
+		goto out;
 	}
 	printf("schema at version %d (%d applied)\n",
 	       applied ? m[n - 1].version : current, applied);

@@ -38,19 +38,22 @@ static const struct {
 	{ "import", ctl_import, "load 10-minute history from a CSV file" },
 	{ "quarantine", ctl_quarantine,
 	  "records the database refused: list, show, replay" },
+	{ "fleet", ctl_fleet,
+	  "at a fleet database: add FARM CONNINFO, remove FARM, status" },
 };
 
 static void
 ventoctl_usage(FILE *f)
 {
 	fprintf(f, "usage: ventoctl [-c FILE] [--json] [--schema-dir DIR] "
-		   "COMMAND [ARGS]\n\ncommands:\n");
+		   "[--farm CODE] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0;
 	     i < sizeof(ventoctl_commands) / sizeof(ventoctl_commands[0]); i++)
 		fprintf(f, "  %-13s %s\n", ventoctl_commands[i].name,
 			ventoctl_commands[i].help);
 	fprintf(f, "\n  -c FILE  configuration (default %s/vento/vento.conf)\n",
 		VENTO_SYSCONFDIR);
+	fprintf(f, "  --farm CODE  at a fleet database, report one farm\n");
 }
 
 /* `--json` is ventoctl's option, but people write it after the command
@@ -83,6 +86,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "schema-dir", required_argument, NULL, 's' },
+		{ "farm", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -104,6 +108,9 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			ctl.schema_dir = optarg;
+			break;
+		case 'f':
+			ctl.farm = optarg;
 			break;
 		case 'h':
 			ventoctl_usage(stdout);

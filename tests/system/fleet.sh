@@ -1,0 +1,178 @@
+#!/bin/bash
+# fleet: two farms, each its own PostgreSQL, ventosim and ventod, with the
+# same turbine names (T01..T03), replicate to one fleet PostgreSQL by
+# logical replication (ventoctl migrate at the farms, migrate --fleet and
+# fleet add at the fleet). Every 10-minute statistic and every table the
+# reports read is the same at the fleet as at its farm, the fleet's yearly
+# check is the sum of the farms', and `--farm CODE` at the fleet answers
+# as the farm does. Then the fleet database stops for FLEET_DOWN seconds
+# (20 by default, not the issue's minute, to keep make check short: the
+# farms' slots keep what the fleet has not received however long it is)
+# while both farms keep collecting: after it returns the fleet catches up,
+# nothing lost, nothing doubled. Removing a farm takes its rows away.
+set -u
+. "$(dirname "$0")/../lib/common.sh"
+vento_setup
+
+FLEET_DOWN=${FLEET_DOWN:-20}
+N=3
+# Every cluster here: stopped after the processes, before $WORK goes.
+fleet_cleanup() {
+	local pid
+	for pid in $VENTO_PIDS; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in $VENTO_PIDS; do
+		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+	done
+	for d in F A B; do
+		[ -n "$WORK" ] && pg_stop "$WORK/$d"
+	done
+	vento_cleanup
+}
+trap fleet_cleanup EXIT
+
+ctl() { "$BIN/ventoctl" --schema-dir "$VENTO_ROOT/schema" "$@"; }
+# at DIR SQL: a query at the cluster in $WORK/DIR.
+at() { PGHOST=$WORK/$1 vento_psql -c "$2"; }
+
+# farm_up DIR CODE SEED: a farm in $WORK/DIR, logical WAL, its schema and
+# publication, ventosim and ventod.
+farm_up() {
+	local d=$WORK/$1 base
+	mkdir -p "$d"
+	chmod 755 "$d"
+	base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
+	WORK=$d vento_write_conf "$d/vento.conf" $N "$base"
+	sed -i "s|conninfo = \"dbname=vento\"|conninfo = \"host=$d dbname=vento\"|" "$d/vento.conf"
+	echo "farm = { code = \"$2\"; name = \"Farm $2\"; };" >>"$d/vento.conf"
+	PG_EXTRA="-c wal_level=logical" pg_start "$d" ||
+		{ echo "Bail out! PostgreSQL did not start"; exit 1; }
+	ctl -c "$d/vento.conf" migrate >/dev/null || { echo "Bail out! migrate at $2"; exit 1; }
+	WORK=$d vento_start_sim "$3"
+	WORK=$d vento_start_ventod
+}
+
+farm_up A TNQ 11
+farm_up B SRA 12
+mkdir -p "$WORK/F"
+chmod 755 "$WORK/F"
+# The fleet retries a lost farm connection each second, not each 5.
+PG_EXTRA="-c wal_retrieve_retry_interval=1s" pg_start "$WORK/F" ||
+	{ echo "Bail out! PostgreSQL did not start"; exit 1; }
+export PGHOST=$WORK/F
+
+check "ventoctl migrate --fleet makes a fleet database" ctl -c /dev/null migrate --fleet
+check_eq "the farm's code is in its database" "TNQ|Farm TNQ" "$(at A "SELECT code, name FROM farm")"
+check_eq "the farm publishes the reports' tables" 10 \
+	"$(at A "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'vento_farm'")"
+check_eq "raw samples are not published by default" 0 \
+	"$(at A "SELECT count(*) FROM pg_publication_tables WHERE tablename = 'raw_sample'")"
+out=$(ctl -c /dev/null fleet add TNQ "host=$WORK/B dbname=vento user=vento" 2>&1)
+check "fleet add refuses a farm under another's code ($out)" \
+	grep -q "farm SRA's, not TNQ's" <<<"$out"
+check "ventoctl fleet add TNQ" ctl -c /dev/null fleet add TNQ "host=$WORK/A dbname=vento user=vento"
+check "ventoctl fleet add SRA" ctl -c /dev/null fleet add SRA "host=$WORK/B dbname=vento user=vento"
+
+# A farm's rows stored in 10-minute statistics now (ventod does it each
+# minute; the scenario does not wait for that).
+rollup() {
+	at A "SELECT vento_rollup(now() - interval '1 hour', now())" >/dev/null
+	at B "SELECT vento_rollup(now() - interval '1 hour', now())" >/dev/null
+}
+
+# digest DIR CODE TABLE ORDER: every row of a table of one farm, hashed.
+digest() {
+	PGHOST=$WORK/$1 vento_psql -c "SET vento.farm = '$2'" \
+		-c "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY $4)), '-')
+		    FROM $3 t WHERE farm = '$2'"
+}
+TABLES="stat_10min:device_id,period stat_day:device_id,day stat_day_bin:device_id,day,bin
+stat_month_bin:month,device_id,bin device:id model_state:profile,code projection:id
+power_curve_ref:profile,wind raw_minute:minute,quality collector_health:time"
+# same: every table of both farms equal at the fleet; the first that
+# differs in $DIFF.
+same() {
+	local tk t k code dir
+	DIFF=""
+	for tk in $TABLES; do
+		t=${tk%%:*}
+		k=${tk#*:}
+		for code in TNQ SRA; do
+			dir=A
+			[ $code = SRA ] && dir=B
+			if [ "$(digest $dir $code "$t" "$k")" != "$(digest F $code "$t" "$k")" ]; then
+				DIFF="$t of $code: farm $(digest $dir $code "$t" "$k"), fleet $(digest F $code "$t" "$k")"
+				return 1
+			fi
+		done
+	done
+}
+# wait_same SECONDS: until the fleet equals both farms.
+wait_same() {
+	local n=$1
+	while ! same; do
+		[ "$n" -le 0 ] && return 1
+		n=$((n - 1))
+		sleep 1
+	done
+}
+
+sleep 5
+rollup
+check "the fleet holds both farms' statistics, equal to theirs" wait_same 60
+[ -n "$DIFF" ] && echo "# $DIFF"
+check_eq "both farms' T01 at the fleet, told apart by farm" "SRA|T01
+TNQ|T01" "$(at F "SELECT farm, name FROM device WHERE name = 'T01' ORDER BY farm")"
+rows=$(at F "SELECT count(*) FROM stat_10min")
+check "10-minute statistics replicated ($rows)" test "$rows" -ge $((2 * N))
+
+# The yearly check: --farm at the fleet answers as the farm does; the
+# fleet's row is the sum.
+year=$(date -u +%Y)
+yc="SELECT round(actual_kwh::numeric, 3) || ' ' || round(projection_kwh::numeric) FROM vento_yearly_check($year, now())"
+a=$(at A "$yc")
+b=$(at B "$yc")
+# (Row-level security scopes the reader, not a superuser such as the
+# tests' own.)
+fa=$(PGHOST=$WORK/F vento_psql -c "SET ROLE vento_reader" -c "SET vento.farm = 'TNQ'" -c "$yc")
+check_eq "the yearly check of TNQ at the fleet is the farm's" "$a" "$fa"
+when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+a=$(ctl -c "$WORK/A/vento.conf" check yearly --at "$when")
+fa=$(ctl -c /dev/null --farm TNQ check yearly --at "$when" 2>/dev/null)
+check_eq "ventoctl --farm TNQ check yearly at the fleet says what the farm says" "$a" "$fa"
+a=$(at A "$yc")
+sum=$(at F "SELECT round(actual_kwh::numeric, 3) || ' ' || round(projection_kwh::numeric)
+            FROM vento_fleet_yearly_check($year, now()) WHERE farm IS NULL")
+want=$(at F "SELECT round(($(echo "$a" | cut -d' ' -f1) + $(echo "$b" | cut -d' ' -f1))::numeric, 3) || ' ' ||
+             round(($(echo "$a" | cut -d' ' -f2) + $(echo "$b" | cut -d' ' -f2))::numeric)")
+check_eq "the fleet's yearly check is the sum of the farms'" "$want" "$sum"
+
+# The fleet stops; the farms go on collecting and rolling up.
+before=$(at F "SELECT count(*) FROM stat_10min")
+pg_stop "$WORK/F"
+sleep "$FLEET_DOWN"
+rollup
+sleep 2
+rollup
+PG_EXTRA="-c wal_retrieve_retry_interval=1s" pg_resume "$WORK/F" ||
+	{ echo "Bail out! the fleet's PostgreSQL did not start again"; exit 1; }
+check "after the fleet's outage it catches up: every table equal to the farms'" wait_same 60
+[ -n "$DIFF" ] && echo "# $DIFF"
+check_eq "nothing doubled at the fleet" 0 \
+	"$(at F "SELECT (SELECT count(*) FROM (SELECT farm, time FROM collector_health
+	                GROUP BY 1, 2 HAVING count(*) > 1) d)
+	        + (SELECT count(*) FROM (SELECT farm, device_id, period FROM stat_10min
+	                GROUP BY 1, 2, 3 HAVING count(*) > 1) d)")"
+newest_farm=$(at A "SELECT max(period) FROM stat_10min")
+newest_fleet=$(at F "SET vento.farm = 'TNQ'" 2>/dev/null; PGHOST=$WORK/F vento_psql -c "SELECT max(period) FROM stat_10min WHERE farm = 'TNQ'")
+check_eq "the fleet has the farm's newest period" "$newest_farm" "$newest_fleet"
+
+check "ventoctl fleet remove SRA" ctl -c /dev/null fleet remove SRA
+check_eq "SRA's rows are gone from the fleet, TNQ's stay" "0 $N" \
+	"$(at F "SELECT (SELECT count(*) FROM device WHERE farm = 'SRA') || ' ' ||
+	               (SELECT count(*) FROM device WHERE farm = 'TNQ')")"
+check_eq "SRA's slot is gone at the farm" 0 "$(at B "SELECT count(*) FROM pg_replication_slots")"
+
+check_clean "$WORK"/A/*.log "$WORK"/B/*.log
+tap_done
