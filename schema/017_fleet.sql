@@ -264,10 +264,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     ORDER BY c.code
 $$;
 
+-- The reader reads the farms and the fleet's reports (the scope functions
+-- are in every policy it meets at a fleet); the writer needs none of it
+-- (the farm column's default is a constant, stored_at moves by trigger).
 REVOKE ALL ON vento_site, farm FROM PUBLIC;
-GRANT SELECT ON vento_site, farm TO vento_reader, vento_writer;
+GRANT SELECT ON vento_site, farm TO vento_reader;
 REVOKE EXECUTE ON FUNCTION vento_scope_from(), vento_scope_to(), vento_farm_stored(),
     vento_fleet_yearly_check(int, timestamptz), vento_fleet_status() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION vento_scope_from(), vento_scope_to() TO vento_reader, vento_writer;
-GRANT EXECUTE ON FUNCTION vento_fleet_yearly_check(int, timestamptz), vento_fleet_status()
-    TO vento_reader;
+GRANT EXECUTE ON FUNCTION vento_scope_from(), vento_scope_to(),
+    vento_fleet_yearly_check(int, timestamptz), vento_fleet_status() TO vento_reader;

@@ -83,7 +83,15 @@ INSERT INTO matrix VALUES
     ('function vento_wind_factor(double precision,double precision,double precision)', 'EXECUTE', ''),
     ('function vento_set_air_density(text,real)', '', 'EXECUTE'),
     -- 015_quality.sql
-    ('table quality', 'SELECT', '');
+    ('table quality', 'SELECT', ''),
+    -- 017_fleet.sql
+    ('table vento_site', 'SELECT', ''),
+    ('table farm', 'SELECT', ''),
+    ('function vento_scope_from()', 'EXECUTE', ''),
+    ('function vento_scope_to()', 'EXECUTE', ''),
+    ('function vento_farm_stored()', '', ''),
+    ('function vento_fleet_yearly_check(integer,timestamp with time zone)', 'EXECUTE', ''),
+    ('function vento_fleet_status()', 'EXECUTE', '');
 
 -- Every object of schema public but the daily partitions of raw_sample
 -- (below), with its owner and what a role may do with it.
