@@ -77,7 +77,9 @@ struct check {
 };
 
 /* Judges v against the given or default thresholds, adds perfdata.
- * Returns the status. */
+ * Returns the status. With dwarn and dcrit NULL, v is not judged: its
+ * perfdata carries no thresholds (-w and -c are not applied to it, and a
+ * monitoring system must not draw them as if they were). */
 static int
 check_judge(struct check *c, const char *label, double v, const char *uom,
 	    const char *dwarn, const char *dcrit, const char *minmax)
@@ -86,8 +88,15 @@ check_judge(struct check *c, const char *label, double v, const char *uom,
 	int st = CHECK_OK;
 	size_t n = strlen(c->perf);
 
-	if (check_range_parse(c->warn ? c->warn : dwarn, &w) == -1 ||
-	    check_range_parse(c->crit ? c->crit : dcrit, &k) == -1) {
+	if (dwarn == NULL || dcrit == NULL) {
+		memset(&w, 0, sizeof(w));
+		memset(&k, 0, sizeof(k));
+		/* An empty range alerts on nothing: lo > hi never holds. */
+		w.lo = k.lo = 1;
+		w.hi = k.hi = 0;
+		w.inside = k.inside = 1;
+	} else if (check_range_parse(c->warn ? c->warn : dwarn, &w) == -1 ||
+		   check_range_parse(c->crit ? c->crit : dcrit, &k) == -1) {
 		fprintf(stdout, "VENTO UNKNOWN - bad threshold range\n");
 		exit(CHECK_UNKNOWN);
 	}
@@ -132,6 +141,15 @@ check_yearly(struct check *c, PGconn *conn)
 
 	const char *params[1] = { c->at ? c->at : "now" };
 
+	/* --at is read in the projection's time zone, as its year and the
+	 * budget's months are: a date alone (2026-01-01) is local midnight,
+	 * not the session's (which would judge the year before); a time
+	 * with an offset keeps it. */
+	if (conn != NULL) {
+		r = PQexec(conn, "SELECT set_config('TimeZone', time_zone, "
+				 "false) FROM projection");
+		PQclear(r);
+	}
 	r = conn == NULL ? NULL
 			 : PQexecParams(conn,
 					"SELECT forecast_ratio * 100, "
@@ -155,7 +173,7 @@ check_yearly(struct check *c, PGconn *conn)
 	proj = atof(PQgetvalue(r, 0, 2));
 	PQclear(r);
 	st = check_judge(c, "forecast", forecast, "%", "97:", "90:", "0;");
-	check_judge(c, "completeness", comp, "%", "0:", "0:", "0;100");
+	check_judge(c, "completeness", comp, "%", NULL, NULL, "0;100");
 	/* Too little data to judge the year by: say so rather than guess. */
 	if (comp < 50) {
 		snprintf(c->text, sizeof(c->text),

@@ -51,7 +51,8 @@ ctl_production(struct ctl *ctl, int argc, char **argv)
 	if (ctl_report_help(argc, argv,
 			    "usage: ventoctl production [--year Y] [--by "
 			    "month|turbine|day]\nEnergy against the budget of "
-			    "the projection, in MWh; then the yearly check.\n"))
+			    "the projection, in MWh; then the yearly check "
+			    "(--json: {months|turbines|days, year}).\n"))
 		return CTL_OK;
 	if (strcmp(by, "month") && strcmp(by, "turbine") && strcmp(by, "day")) {
 		fprintf(stderr, "ventoctl: production: --by month, turbine or day\n");
@@ -59,22 +60,24 @@ ctl_production(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
+	if (ctl->json)
+		putchar('{');
 	if (strcmp(by, "month") == 0)
-		rc = ctl_table_query(ctl, conn,
+		rc = ctl_table_member(ctl, conn, "months", 0,
 			"SELECT month, round((actual_kwh / 1000)::numeric, 1) AS actual_mwh, "
 			"round((budget_kwh / 1000)::numeric, 1) AS budget_mwh, "
 			"round((actual_kwh / nullif(budget_kwh, 0) * 100)::numeric, 1) AS pct_of_budget, "
 			"round((completeness * 100)::numeric, 1) AS data_pct "
 			"FROM vento_monthly(" CTL_YEAR ")", 1, params);
 	else if (strcmp(by, "turbine") == 0)
-		rc = ctl_table_query(ctl, conn,
+		rc = ctl_table_member(ctl, conn, "turbines", 0,
 			"SELECT device, round((actual_kwh / 1000)::numeric, 1) AS actual_mwh, "
 			"round((budget_kwh / 1000)::numeric, 1) AS budget_mwh, "
 			"round((ratio * 100)::numeric, 1) AS pct_of_budget, "
 			"round((completeness * 100)::numeric, 1) AS data_pct, flagged_periods "
 			"FROM vento_yearly_by_device(" CTL_YEAR ")", 1, params);
 	else
-		rc = ctl_table_query(ctl, conn,
+		rc = ctl_table_member(ctl, conn, "days", 0,
 			"SELECT s.day, round((sum(s.energy_kwh) FILTER (WHERE d.kind = 'turbine') / 1000)::numeric, 1) AS turbines_mwh, "
 			"round((sum(s.energy_kwh) FILTER (WHERE d.kind = 'meter') / 1000)::numeric, 1) AS meter_mwh, "
 			"round((sum(s.valid_periods) FILTER (WHERE d.kind = 'turbine') * 100.0 / "
@@ -82,9 +85,11 @@ ctl_production(struct ctl *ctl, int argc, char **argv)
 			"FROM stat_day s JOIN device d ON d.id = s.device_id "
 			"WHERE extract(year FROM s.day) = " CTL_YEAR " GROUP BY s.day ORDER BY s.day",
 			1, params);
-	if (rc == 0 && !ctl->json) {
-		putchar('\n');
-		rc = ctl_table_query(ctl, conn,
+	/* The yearly check under the table, in --json as "year": the same
+	 * summary for scripts as for people. */
+	if (rc == 0) {
+		fputs(ctl->json ? ",\n" : "\n", stdout);
+		rc = ctl_table_member(ctl, conn, "year", 1,
 			"SELECT year, round((actual_kwh / 1e6)::numeric, 2) AS actual_gwh, "
 			"round((budget_kwh / 1e6)::numeric, 2) AS budget_gwh, "
 			"round((forecast_kwh / 1e6)::numeric, 2) AS forecast_gwh, "
@@ -93,6 +98,8 @@ ctl_production(struct ctl *ctl, int argc, char **argv)
 			"round((completeness * 100)::numeric, 1) AS data_pct, source "
 			"FROM vento_yearly_check(" CTL_YEAR ")", 1, params);
 	}
+	if (ctl->json && rc == 0)
+		puts("}");
 	PQfinish(conn);
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }

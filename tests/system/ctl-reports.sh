@@ -55,6 +55,17 @@ run_check 2 "yearly just below -c ($up:)" yearly --at "$at" -w 99: -c "$up:"
 run_check 1 "yearly inside @-range" yearly --at "$at" -w "@$down:$up" -c 0:
 run_check 3 "yearly with too little data (2026)" yearly --at '2026-01-15 00:00-03'
 check "says why" grep -q 'data only 0.0% complete' "$WORK/check.out"
+# --at a date alone is local midnight in the projection's time zone (the
+# session's is UTC here, where 2026-01-01 00:00 is still 2025 in Bahia).
+run_check 3 "yearly --at 2026-01-01 judges 2026, not 2025" yearly --at 2026-01-01
+check "says 2026 has no data" grep -q 'data only 0.0% complete' "$WORK/check.out"
+ctl check yearly --at 2025-09-01 >"$WORK/date.out"
+ctl check yearly --at "$at" >"$WORK/time.out"
+check_eq "--at 2025-09-01 is --at '2025-09-01 00:00-03'" "$(cat "$WORK/time.out")" "$(cat "$WORK/date.out")"
+# -w and -c apply to the forecast alone: the completeness perfdata has none.
+run_check 0 "yearly with -w and -c" yearly --at "$at" -w "$down:" -c 50:
+check "the forecast's perfdata carries them" grep -q "'forecast'=$f%;$down:;50:;0;" "$WORK/check.out"
+check "the completeness's carries no thresholds" grep -q "'completeness'=100%;;;0;100" "$WORK/check.out"
 
 # comm: 3 of the 40 turbines silent.
 q "SELECT vento_ensure_partitions(now(), now())" >/dev/null
@@ -125,15 +136,21 @@ check "says so" grep -q 'VENTO UNKNOWN - database unreachable' "$WORK/check.out"
 # Reports: --json parsed, numbers equal the yearly check.
 ctl --json production --year 2025 >"$WORK/prod.json"
 check_eq "production --json parses, 12 months" 12 \
-	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/prod.json")"
+	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["months"]))' "$WORK/prod.json")"
 check_eq "its months add up to the year" \
 	"$(q "SELECT round((actual_kwh / 1000)::numeric, 0) FROM vento_yearly_check(2025, '2026-06-01')")" \
-	"$(python3 -c 'import json,sys; print(round(sum(m["actual_mwh"] for m in json.load(open(sys.argv[1])))))' "$WORK/prod.json")"
+	"$(python3 -c 'import json,sys; print(round(sum(m["actual_mwh"] for m in json.load(open(sys.argv[1]))["months"])))' "$WORK/prod.json")"
 ctl --json production --year 2025 --by turbine >"$WORK/turb.json"
 check_eq "production --by turbine --json: 40 turbines" 40 \
-	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/turb.json")"
+	"$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["turbines"]))' "$WORK/turb.json")"
 ctl production --year 2025 >"$WORK/prod.txt"
 check "production prints the yearly check" grep -q '^YEAR  ACTUAL_GWH' "$WORK/prod.txt"
+check_eq "production --json has the same year summary as the table (forecast, projection, data %)" \
+	"$(awk '/^YEAR  ACTUAL_GWH/ { getline; print $4 "|" $5 "|" $7 }' "$WORK/prod.txt")" \
+	"$(python3 -c 'import json,sys; y = json.load(open(sys.argv[1]))["year"]; print("%.2f|%.2f|%.1f" % (y["forecast_gwh"], y["projection_gwh"], y["data_pct"]))' "$WORK/prod.json")"
+check_eq "and with --by turbine too" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["year"])' "$WORK/prod.json")" \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["year"])' "$WORK/turb.json")"
 ctl production --year 2025 --by day >"$WORK/day.txt"
 check_eq "production --by day: a line per local day" 365 "$(grep -c '^2025-' "$WORK/day.txt")"
 ctl --json availability --year 2025 >"$WORK/avail.json"
