@@ -62,7 +62,7 @@ check_eq "T03 and T04 have no statistics" "0" \
 ctl --json availability >"$WORK/avail.json" 2>"$WORK/avail.err"
 cat "$WORK/avail.err"
 check_eq "T03 and T04 at 0, their whole time information-unavailable; T01 available" "T01|1.00|0|T03|0.00|1|T04|0.00|1" \
-	"$(q "SELECT string_agg(device || '|' || round(availability::numeric, 2) || '|' || (unknown_h * 3600 = extract(epoch FROM span_to - span_from))::int, '|' ORDER BY device)
+	"$(q "SELECT string_agg(device || '|' || round(availability::numeric, 2) || '|' || (round(unknown_h * 3600) = round(extract(epoch FROM span_to - span_from)))::int, '|' ORDER BY device)
 	      FROM vento_availability(now() - interval '1 hour', now()), vento_data_span(now() - interval '1 hour', now())
 	      WHERE device <> 'T02'")"
 check "availability --json: all four turbines, T03 and T04 at 0 % with their time information-unavailable" python3 -c '
