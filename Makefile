@@ -129,7 +129,8 @@ $(BUILD)/ventosim: $(VENTOSIM_OBJS)
 $(BUILD)/spoolgen: $(SPOOLGEN_OBJS)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/readcost: $(BUILD)/tests/bench/readcost.o
+$(BUILD)/readcost: $(BUILD)/tests/bench/readcost.o \
+		$(addprefix $(BUILD)/collector/,link.o adu.o log.o xmalloc.o)
 	$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/burstcost: $(BUILD)/tests/bench/burstcost.o $(BUILD)/collector/xmalloc.o

@@ -1,9 +1,11 @@
 /* readcost.c - what one Modbus read costs the client in CPU, the floor under
  * ventod's CPU per point. It reads the same 40 input registers COUNT times
- * from one device two ways on one thread: with libmodbus, as ventod does
+ * from one device three ways on one thread: with libmodbus' own read
  * (a send, then a select and a recv for each of the reply's three parts),
- * and with the least a blocking client can do (one send, one recv). It
- * prints the thread's CPU per read for each:
+ * with the least a blocking client can do (one send, one recv), and
+ * through link.c as ventod does (libmodbus framing the reply, every field
+ * of it checked against the request, the socket looked at for stray bytes
+ * before and after). It prints the thread's CPU per read for each:
  * `readcost HOST PORT COUNT [PAUSE_US]`. With a pause between reads, the
  * thread sleeps before each, as a poller does between ticks, and the cost
  * includes waking up. It only reads. */
@@ -18,6 +20,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "link.h"
+#include "sample.h"
 
 #define READCOST_REGS 40
 
@@ -121,10 +126,40 @@ out:
 	return 0;
 }
 
+static int
+readcost_link(const char *host, const char *port, long count, double *us)
+{
+	struct device d = {.name = "readcost", .port = atoi(port), .unit = 1};
+	struct plan_block b = {.fc = 4, .address = 0, .count = READCOST_REGS};
+	uint16_t regs[PLAN_MAX_BITS];
+	struct link *l;
+	int quality;
+	double t0;
+
+	snprintf(d.host, sizeof(d.host), "%s", host);
+	l = link_open(&d, 1.0);
+	/* The first read connects: not counted. */
+	if (link_read(l, &b, regs, &quality) == -1) {
+		fprintf(stderr, "readcost: link: %s\n", modbus_strerror(errno));
+		link_close(l);
+		return -1;
+	}
+	t0 = readcost_cpu_us();
+	for (long i = 0; i < count; i++, readcost_pause())
+		if (link_read(l, &b, regs, &quality) == -1) {
+			fprintf(stderr, "readcost: link: %s\n",
+			        modbus_strerror(errno));
+			break;
+		}
+	*us = (readcost_cpu_us() - t0) / (double)count;
+	link_close(l);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	double lib, raw;
+	double lib, raw, lnk;
 	long count;
 
 	if (argc < 4 || argc > 5 || (count = atol(argv[3])) <= 0) {
@@ -134,8 +169,9 @@ main(int argc, char **argv)
 	if (argc == 5)
 		readcost_pause_us = atol(argv[4]);
 	if (readcost_libmodbus(argv[1], argv[2], count, &lib) == -1 ||
-	    readcost_raw(argv[1], argv[2], count, &raw) == -1)
+	    readcost_raw(argv[1], argv[2], count, &raw) == -1 ||
+	    readcost_link(argv[1], argv[2], count, &lnk) == -1)
 		return 1;
-	printf("%.2f %.2f\n", lib, raw);
+	printf("%.2f %.2f %.2f\n", lib, raw, lnk);
 	return 0;
 }
