@@ -20,6 +20,19 @@ set -u
 vento_setup
 
 vento_farm 8
+# The spec: a kind, and every Nth request; anything else a usage error.
+now=$(date +%s)
+accepted=""
+for bad in T01=hostile T01=hostile:bogus T01=hostile:unit:0 T01=hostile:unit:3:4 \
+	T01=hostile:unit,hostile:length T01=none,hostile:unit; do
+	rc=0
+	"$BIN/ventosim" -c "$WORK/vento.conf" --fault "$bad" --print T01 "$now" >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 2 ] || accepted="$accepted $bad($rc)"
+done
+check_eq "malformed hostile specs exit 2" "" "$accepted"
+rc=0
+"$BIN/ventosim" -c "$WORK/vento.conf" --fault T01=hostile:second:5 --print T01 "$now" >/dev/null 2>&1 || rc=$?
+check_eq "hostile:second:5 is a spec" 0 "$rc"
 cat >"$WORK/faults" <<'EOF2'
 T01 hostile:unit:3
 T02 hostile:length:3
