@@ -31,6 +31,7 @@ struct poller {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int stop;
+	int64_t resume_ms; /* poller_start's; then the next tick to poll */
 	atomic_llong ticks, failed, missed, last_ok_ms;
 	atomic_uint late[POLLER_LATE_BUCKETS];
 	struct log_limit complain;
@@ -156,6 +157,26 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
 	queue_push(p->queue, s);
 }
 
+/* A tick that could not be polled on time still gets its row, with no
+ * value and quality missed: the rows of a device have no gaps, and the
+ * count shows in the health file. */
+static void
+poller_miss(struct poller *p, int64_t tick_ms)
+{
+	const struct profile *pr = p->dev->profile;
+	struct sample *s = xcalloc(1, sizeof(*s) + (size_t)pr->nsignals *
+							   sizeof(s->values[0]));
+
+	s->tick_ms = tick_ms;
+	s->device = p->index;
+	s->nvalues = pr->nsignals;
+	s->quality = QUALITY_MISSED;
+	atomic_fetch_add(&p->ticks, 1);
+	atomic_fetch_add(&p->failed, 1);
+	atomic_fetch_add(&p->missed, 1);
+	queue_push(p->queue, s);
+}
+
 static int
 poller_lateness_bucket(int64_t ns)
 {
@@ -223,6 +244,11 @@ poller_sleep_until(struct poller *p, int64_t deadline)
  */
 #define POLLER_PHASE 5000000LL /* 5 ms */
 
+/* How far back a resumed schedule may start: a reload takes well under a
+ * second; a resume tick older than this is a wall-clock step, and the
+ * schedule starts afresh (poller_run says so). */
+#define POLLER_RESUME_MAX_NS (3600LL * 1000000000)
+
 static void *
 poller_run(void *arg)
 {
@@ -234,9 +260,25 @@ poller_run(void *arg)
 	/* Ticks fall on whole multiples of the interval in UTC, so every
 	 * device's rows of one tick share one timestamp. */
 	int64_t tick = (real / interval + 1) * interval;
-	int64_t deadline = mono + (tick - real) + POLLER_PHASE;
+	int64_t resume = p->resume_ms * 1000000;
+	int64_t deadline;
 	int first = 1;
 
+	if (resume > 0 && resume % interval == 0 &&
+	    resume > real - POLLER_RESUME_MAX_NS && resume <= tick) {
+		/* Resumed after a reload: the ticks since the old poller's
+		 * last get their rows. One whose interval has passed is
+		 * missed; the one whose interval it still is gets polled,
+		 * late. */
+		for (tick = resume; tick + interval <= real; tick += interval)
+			poller_miss(p, tick / 1000000);
+	} else if (resume > 0) {
+		log_warn("%s: cannot resume at tick %" PRId64 " (the wall clock "
+			 "moved); polling from the next tick",
+			 p->dev->name, p->resume_ms);
+	}
+	deadline = mono + (tick - real) + POLLER_PHASE;
+	p->resume_ms = tick / 1000000;
 	while (!poller_sleep_until(p, deadline)) {
 		int64_t late, drift;
 
@@ -249,10 +291,11 @@ poller_run(void *arg)
 		late = mono - deadline;
 		if (late >= 0) {
 			/* The poll overran whole ticks: skip them rather than
-			 * fire a burst, and count them. */
+			 * fire a burst, each with its row of quality missed. */
 			int64_t skip = late / interval + 1;
 
-			atomic_fetch_add(&p->missed, skip);
+			for (int64_t k = 0; k < skip; k++)
+				poller_miss(p, (tick + k * interval) / 1000000);
 			tick += skip * interval;
 			deadline += skip * interval;
 		}
@@ -272,6 +315,8 @@ poller_run(void *arg)
 		} else if (llabs(drift) > 1000000) {
 			deadline -= drift;
 		}
+		/* Read by poller_stop after the join: no lock needed. */
+		p->resume_ms = tick / 1000000;
 	}
 	return NULL;
 }
@@ -287,7 +332,7 @@ poller_free(struct poller *p)
 
 struct poller *
 poller_start(const struct config *c, int device, const struct plan *pl,
-	     struct queue *q)
+	     struct queue *q, int64_t resume_ms)
 {
 	struct poller *p = xcalloc(1, sizeof(*p));
 	pthread_condattr_t cattr;
@@ -299,6 +344,7 @@ poller_start(const struct config *c, int device, const struct plan *pl,
 	p->index = device;
 	p->plan = pl;
 	p->queue = q;
+	p->resume_ms = resume_ms;
 	p->link = link_open(p->dev, c->timeout);
 	p->complain.interval = 60;
 	pthread_mutex_init(&p->lock, NULL);
@@ -328,14 +374,18 @@ poller_request_stop(struct poller *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void
+int64_t
 poller_stop(struct poller *p)
 {
+	int64_t next;
+
 	if (p == NULL)
-		return;
+		return 0;
 	poller_request_stop(p);
 	pthread_join(p->thread, NULL);
+	next = p->resume_ms;
 	poller_free(p);
+	return next;
 }
 
 void

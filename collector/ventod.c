@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,9 @@ struct ventod {
 	struct writer *writer;
 	struct poller **pollers; /* per device */
 	int statelock;		 /* the state directory's lock */
+	/* Per device, the tick its next poller starts at (poller_start's
+	 * resume_ms), set by ventod_stop; NULL or 0: the next tick. */
+	int64_t *resume_ms;
 	struct log_limit complain;
 };
 
@@ -81,7 +85,7 @@ ventod_start(struct ventod *v)
 	for (int i = 0; i < c->ndevices; i++) {
 		v->pollers[i] = poller_start(
 			c, i, ventod_plan_of(v, c->devices[i].profile),
-			v->queue);
+			v->queue, v->resume_ms ? v->resume_ms[i] : 0);
 		if (v->pollers[i] == NULL) {
 			log_err("%s: cannot start a poller: %s",
 				c->devices[i].name, strerror(errno));
@@ -104,23 +108,83 @@ ventod_report_stopped(const struct ventod *v)
 }
 
 /* Stops everything in reverse order of starting; the writer goes last so
- * that it stores what the pollers queued. */
+ * that it stores what the pollers queued. Each device's next tick is kept
+ * in v->resume_ms, so that ventod_start (the same configuration again, or
+ * another through ventod_resume_from) continues the schedule. */
 static void
 ventod_stop(struct ventod *v)
 {
 	int n = v->cfg->ndevices;
 
+	if (v->pollers && v->resume_ms == NULL)
+		v->resume_ms = xcalloc((size_t)n, sizeof(*v->resume_ms));
 	for (int i = 0; v->pollers && i < n; i++)
 		if (v->pollers[i])
 			poller_request_stop(v->pollers[i]);
 	for (int i = 0; v->pollers && i < n; i++)
-		poller_stop(v->pollers[i]);
+		if (v->pollers[i])
+			v->resume_ms[i] = poller_stop(v->pollers[i]);
 	free(v->pollers);
+	v->pollers = NULL;
 	writer_stop(v->writer);
+	v->writer = NULL;
 	queue_close(v->queue);
+	v->queue = NULL;
 	for (int i = 0; v->plans && i < v->cfg->nprofiles; i++)
 		plan_free(v->plans[i]);
 	free(v->plans);
+	v->plans = NULL;
+}
+
+/* The devices of next that old also polls, with the same interval (so the
+ * same ticks), resume at old's next tick: a reload leaves none of their
+ * ticks without a row. Devices are the same by name. */
+static void
+ventod_resume_from(struct ventod *next, const struct ventod *old)
+{
+	const struct config *n = next->cfg, *o = old->cfg;
+
+	free(next->resume_ms);
+	next->resume_ms = xcalloc((size_t)n->ndevices, sizeof(*next->resume_ms));
+	if (old->resume_ms == NULL || n->poll_interval != o->poll_interval)
+		return;
+	for (int i = 0; i < n->ndevices; i++)
+		for (int j = 0; j < o->ndevices; j++)
+			if (strcmp(n->devices[i].name, o->devices[j].name) == 0) {
+				next->resume_ms[i] = old->resume_ms[j];
+				break;
+			}
+}
+
+/*
+ * What a configuration needs of the machine beyond what cfg_load checks:
+ * its state directory, made when missing, and it and the spool directory
+ * in it writable. Checked before a reload stops the running configuration,
+ * since the writer would find out only after. Returns 0, or -1 after
+ * logging why.
+ */
+static int
+ventod_prepare(const struct config *c)
+{
+	char spool[4096];
+
+	if (mkdir(c->state_dir, 0750) == -1 && errno != EEXIST) {
+		log_err("state_dir %s cannot be made: %s", c->state_dir,
+			strerror(errno));
+		return -1;
+	}
+	if (access(c->state_dir, W_OK | X_OK) == -1) {
+		log_err("state_dir %s is not writable: %s", c->state_dir,
+			strerror(errno));
+		return -1;
+	}
+	snprintf(spool, sizeof(spool), "%s/spool", c->state_dir);
+	if (access(spool, F_OK) == 0 && access(spool, R_OK | W_OK | X_OK) == -1) {
+		log_err("the spool %s is not writable: %s", spool,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* p50, p99 and the worst bucket of the pollers' lateness. */
@@ -339,11 +403,40 @@ ventod_raise_fd_limit(const char *conf, int ndevices)
 	return 0;
 }
 
+/* Frees what ventod_stop leaves: the plugins, the configuration. */
+static void
+ventod_free(struct ventod *v)
+{
+	if (v->cfg)
+		ventod_unload_plugins(v);
+	cfg_free(v->cfg);
+	free(v->resume_ms);
+	v->cfg = NULL;
+	v->resume_ms = NULL;
+}
+
+/* A reload that keeps the running configuration: the log and systemd's
+ * status say why. */
+static void
+ventod_reload_refused(const char *conf, const char *why)
+{
+	log_err("reload: %s %s (see above); still running the previous "
+		"configuration",
+		conf, why);
+	notify_send("READY=1\nSTATUS=reload failed: %s %s, see the log; "
+		    "running the previous configuration",
+		    conf, why);
+}
+
 /*
- * SIGHUP: reads the configuration again and, if it is valid and its
- * plugins load, stops everything, swaps it in and starts again. A new
- * configuration that fails leaves the old one running, and says why.
- * Returns 0, or -1 when the new configuration could not be started.
+ * SIGHUP: reads the configuration again and checks all of it that can be
+ * checked before anything stops: valid, its plugins loaded, its
+ * descriptors, its state directory made and writable. Only then are the
+ * pollers and the writer stopped and started again on it, every device it
+ * shares with the old one resuming at its next tick. Should the new
+ * writer or a poller still fail to start, the old configuration is
+ * started again, from where it stopped. Returns 0, or -1 when neither
+ * could be started.
  */
 static int
 ventod_reload(struct ventod *v, const char *conf)
@@ -357,36 +450,39 @@ ventod_reload(struct ventod *v, const char *conf)
 	if (next.cfg == NULL ||
 	    ventod_raise_fd_limit(conf, next.cfg->ndevices) == -1 ||
 	    ventod_load_plugins(&next) == -1) {
-		log_err("reload: %s is not valid (errors above); still "
-			"running the previous configuration",
-			conf);
-		notify_send("READY=1\nSTATUS=reload failed: %s is not valid, "
-			    "see the log; running the previous configuration",
-			    conf);
-		if (next.cfg)
-			ventod_unload_plugins(&next);
-		cfg_free(next.cfg);
+		ventod_reload_refused(conf, "is not valid");
+		ventod_free(&next);
+		return 0;
+	}
+	if (ventod_prepare(next.cfg) == -1) {
+		ventod_reload_refused(conf, "cannot be started");
+		ventod_free(&next);
 		return 0;
 	}
 	next.statelock = v->statelock;
 	if (strcmp(next.cfg->state_dir, v->cfg->state_dir) != 0 &&
 	    (next.statelock = ventod_lock_state(next.cfg)) == -1) {
-		log_err("reload: still running the previous configuration");
-		notify_send("READY=1\nSTATUS=reload failed: state_dir %s is "
-			    "locked; running the previous configuration",
-			    next.cfg->state_dir);
-		ventod_unload_plugins(&next);
-		cfg_free(next.cfg);
+		ventod_reload_refused(conf, "cannot be started");
+		ventod_free(&next);
 		return 0;
 	}
+	next.complain = v->complain;
 	ventod_stop(v);
-	ventod_unload_plugins(v);
-	cfg_free(v->cfg);
+	ventod_resume_from(&next, v);
+	if (ventod_start(&next) == -1) {
+		ventod_stop(&next);
+		if (next.statelock != v->statelock)
+			statelock_release(next.statelock);
+		ventod_free(&next);
+		if (ventod_start(v) == -1)
+			return -1;
+		ventod_reload_refused(conf, "cannot be started");
+		return 0;
+	}
 	if (next.statelock != v->statelock)
 		statelock_release(v->statelock);
+	ventod_free(v);
 	*v = next;
-	if (ventod_start(v) == -1)
-		return -1;
 	log_info("reloaded: polling %d devices", v->cfg->ndevices);
 	notify_send("READY=1\nSTATUS=reloaded: polling %d devices",
 		    v->cfg->ndevices);
@@ -475,8 +571,7 @@ main(int argc, char **argv)
 
 	if (ventod_start(&v) == -1) {
 		ventod_stop(&v);
-		ventod_unload_plugins(&v);
-		cfg_free(v.cfg);
+		ventod_free(&v);
 		notify_close();
 		return 1;
 	}
@@ -497,8 +592,7 @@ main(int argc, char **argv)
 			break;
 		if (sig == SIGHUP && ventod_reload(&v, conf) == -1) {
 			ventod_stop(&v);
-			ventod_unload_plugins(&v);
-			cfg_free(v.cfg);
+			ventod_free(&v);
 			notify_close();
 			return 1;
 		}
@@ -513,8 +607,7 @@ main(int argc, char **argv)
 	notify_send("STOPPING=1");
 	ventod_stop(&v);
 	ventod_report_stopped(&v);
-	ventod_unload_plugins(&v);
-	cfg_free(v.cfg);
+	ventod_free(&v);
 	notify_close();
 	statelock_release(v.statelock);
 	return 0;
