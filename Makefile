@@ -50,13 +50,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SANFLAGS) \
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 
-COMMON = cfg profile regval log xmalloc
+COMMON = cfg catalogue profile regval log xmalloc
 VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventod plan link adu poller queue writer store notify spool \
 	crc32c record health plugin copybin statelock spooler housekeeping))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
-	ctl_import ctl_check ctl_report ctl_table ctl_html ctl_fleet plan link adu health \
+	ctl_import ctl_check ctl_report ctl_table ctl_html ctl_fleet ctl_signals plan link adu health \
 	csv copybin plugin ctl_quarantine store record))
 SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalogue.h"
 #include "cfg.h"
 #include "xmalloc.h"
 
@@ -286,6 +287,13 @@ cfg_parse_signal(struct cfg_load *l, struct profile *p,
 			  "signal name '%s' is not lower case letters, "
 			  "digits and _",
 			  sig->name);
+	} else if (catalogue_find(sig->name) == NULL) {
+		/* Caught here, not when the writer first meets the missing
+		 * column and can store nothing of the device. */
+		cfg_error(l, s, file,
+			  "signal '%s' is not one this version stores (did "
+			  "you mean '%s'?); `ventoctl signals` lists them",
+			  sig->name, catalogue_closest(sig->name));
 	}
 	if (config_setting_get_member(s, "derived")) {
 		const config_setting_t *d = config_setting_get_member(s, "derived");
@@ -617,6 +625,63 @@ static const char *const cfg_group_keys[] = {
 	"name", "kind", "profile", "host", "port", "unit", "list", NULL,
 };
 
+/* Whether s is valid UTF-8 (shortest forms, no surrogates, at most
+ * U+10FFFF) with no control character: what PostgreSQL's UTF8 encoding
+ * accepts and a log line can show. */
+static int
+cfg_is_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p;
+		int n;
+		unsigned cp, min;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* Copies s into out with bytes that are not printable ASCII as \xNN, for
+ * an error message about them. */
+static void
+cfg_escape(const char *s, char *out, size_t size)
+{
+	size_t len = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s;
+	     *p && len + 5 < size; p++) {
+		if (*p >= 0x20 && *p < 0x7f)
+			out[len++] = (char)*p;
+		else
+			len += (size_t)snprintf(out + len, size - len, "\\x%02x", *p);
+	}
+	out[len] = '\0';
+}
+
 static void
 cfg_add_device(struct cfg_load *l, const struct device *d,
 	       const config_setting_t *where, const char *file)
@@ -625,6 +690,16 @@ cfg_add_device(struct cfg_load *l, const struct device *d,
 
 	if (d->name[0] == '\0') {
 		cfg_error(l, where, file, "device without a name");
+		return;
+	}
+	if (!cfg_is_text(d->name)) {
+		char shown[4 * DEVICE_NAME_MAX];
+
+		cfg_escape(d->name, shown, sizeof(shown));
+		cfg_error(l, where, file,
+			  "device name '%s' is not valid UTF-8 text (the "
+			  "database stores names as UTF-8)",
+			  shown);
 		return;
 	}
 	for (int i = 0; i < c->ndevices; i++)
@@ -984,10 +1059,16 @@ cfg_load(const char *path)
 		cfg_int(&l, g, path, "retention_days", 1, 36500,
 			&c->retention_days);
 	}
-	if (cfg_string(&l, root, path, "state_dir", buf, sizeof(buf)) == 1)
+	if (cfg_string(&l, root, path, "state_dir", buf, sizeof(buf)) == 1) {
+		/* An empty one would be the configuration's own directory. */
+		if (buf[0] == '\0')
+			cfg_error(&l, config_setting_get_member(root, "state_dir"),
+				  path, "state_dir is empty: name a directory "
+					"for the spool (such as /var/lib/vento)");
 		c->state_dir = cfg_path(path, buf);
-	else
+	} else {
 		c->state_dir = xstrdup("/var/lib/vento");
+	}
 	{
 		double mb = 2048;
 

@@ -50,6 +50,7 @@ int ctl_quarantine(struct ctl *ctl, int argc, char **argv);
  * replayed. */
 int ctl_quarantine_count(const char *state_dir);
 int ctl_fleet(struct ctl *ctl, int argc, char **argv);
+int ctl_signals(struct ctl *ctl, int argc, char **argv);
 
 /* Prints s as a JSON string, quoted and escaped. */
 void ctl_json_string(const char *s);

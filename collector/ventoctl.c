@@ -33,6 +33,8 @@ static const struct {
 	{ "report", ctl_report,
 	  "a month's HTML report: --month YYYY-MM -o FILE.html" },
 	{ "plan", ctl_plan, "the Modbus reads planned for each device" },
+	{ "signals", ctl_signals,
+	  "the signals this version stores, with units and meaning" },
 	{ "read", ctl_read, "read a device now: read DEVICE [SIGNAL...]" },
 	{ "migrate", ctl_migrate, "apply the schema's pending migrations" },
 	{ "import", ctl_import, "load 10-minute history from a CSV file" },

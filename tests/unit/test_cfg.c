@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../collector/catalogue.c"
 #include "../../collector/cfg.c"
 #include "../../collector/profile.c"
 #include "../../collector/regval.c"
@@ -319,6 +320,47 @@ main(void)
 	write_file("nodev.conf", "devices = ( );\n");
 	c = load("nodev.conf");
 	ok(c == NULL && has("nodev.conf:1: no devices"), "no devices is an error");
+
+	/* What the database could not store is refused here: a signal with
+	 * no column, a device name that is not UTF-8, an empty state_dir. */
+	write_file("rpm.conf",
+		   "name = \"rpm\";\nsignals = (\n"
+		   "  { name = \"wtur_w\"; fc = 4; address = 0; type = \"f32\"; },\n"
+		   "  { name = \"wrot_rotspeed\"; fc = 4; address = 2; type = \"f32\"; }\n);\n");
+	write_file("unknown-signal.conf", conf("rpm", ""));
+	c = load("unknown-signal.conf");
+	ok(c == NULL && has("rpm.conf:4: signal 'wrot_rotspeed' is not one this version "
+			    "stores (did you mean 'wrot_rotspd'?)"),
+	   "an unknown signal name: refused at its line, the closest known named");
+	write_file("latin1.conf",
+		   "database = { conninfo = \"dbname=x\"; };\nprofile_dir = \".\";\n"
+		   "devices = ( { profile = \"p\"; list = (\n"
+		   "  (\"T01\", \"10.0.0.5\", 502, 1),\n"
+		   "  (\"T\xe9" "02\", \"10.0.0.6\", 502, 1),\n"
+		   "  (\"T\xc3\xa9" "03\", \"10.0.0.7\", 502, 1) ); } );\n");
+	c = load("latin1.conf");
+	ok(c == NULL && has("latin1.conf:5: device name 'T\\xe902' is not valid UTF-8"),
+	   "a device name that is not UTF-8: refused, its bytes shown");
+	ok(strstr(errors, "latin1.conf:6:") == NULL, "a UTF-8 device name (T\xc3\xa9" "03) is accepted");
+	ok(!cfg_is_text("\xc0\xaf") && !cfg_is_text("\xed\xa0\x80") &&
+	   !cfg_is_text("a\tb") && !cfg_is_text("\xf4\x90\x80\x80") &&
+	   cfg_is_text("Parque E\xc3\xb3lico \xe2\x84\x96 7"),
+	   "UTF-8: overlong, surrogate, control and beyond U+10FFFF refused");
+	write_file("empty-state.conf", conf("p", "state_dir = \"\";\n"));
+	c = load("empty-state.conf");
+	ok(c == NULL && has("empty-state.conf:3: state_dir is empty"),
+	   "an empty state_dir is refused");
+	{
+		int named = 1;
+
+		for (int i = 0; i < catalogue_count(); i++)
+			named &= catalogue_find(catalogue_at(i)->name) == catalogue_at(i) &&
+				 strcmp(catalogue_closest(catalogue_at(i)->name),
+					catalogue_at(i)->name) == 0;
+		ok(named && catalogue_find("rotor_rpm") == NULL,
+		   "the catalogue finds each of its %d names, and only those",
+		   catalogue_count());
+	}
 
 	{
 		char cmd[600];

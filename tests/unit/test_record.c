@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../collector/catalogue.c"
 #include "../../collector/cfg.c"
 #include "../../collector/profile.c"
 #include "../../collector/record.c"
