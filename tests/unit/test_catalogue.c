@@ -26,9 +26,11 @@ static int ncolumns;
 static void
 column_add(const char *name, const char *type)
 {
-	/* The row's key and quality are not signals. */
+	/* The row's key (with the farm's code, at a fleet) and quality are
+	 * not signals. */
 	if (strcmp(name, "time") == 0 || strcmp(name, "device_id") == 0 ||
-	    strcmp(name, "quality") == 0 || ncolumns == MAX_COLUMNS)
+	    strcmp(name, "quality") == 0 || strcmp(name, "farm") == 0 ||
+	    ncolumns == MAX_COLUMNS)
 		return;
 	snprintf(columns[ncolumns].name, sizeof(columns[0].name), "%s", name);
 	snprintf(columns[ncolumns].type, sizeof(columns[0].type), "%s", type);
@@ -100,6 +102,25 @@ alter_clause(const char *p)
 	}
 }
 
+/* Whether lower (a line in lower case) has "what raw_sample" with the
+ * table's name whole (raw_sample_fleet is another table). Returns where
+ * the name ends, or NULL. */
+static const char *
+names_raw_sample(const char *lower, const char *what)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "%s raw_sample", what);
+	for (p = strstr(lower, key); p; p = strstr(p + 1, key)) {
+		const char *end = p + strlen(key);
+
+		if (!isalnum((unsigned char)*end) && *end != '_')
+			return end;
+	}
+	return NULL;
+}
+
 static int
 schema_read(const char *path)
 {
@@ -116,13 +137,13 @@ schema_read(const char *path)
 			*dash = '\0';
 		for (size_t i = 0; i <= strlen(line); i++)
 			lower[i] = (char)tolower((unsigned char)line[i]);
-		if (mode == NONE && strstr(lower, "create table raw_sample")) {
+		if (mode == NONE && names_raw_sample(lower, "create table")) {
 			mode = CREATE;
 			continue;
 		}
-		if (mode == NONE && strstr(lower, "alter table raw_sample")) {
+		if (mode == NONE && names_raw_sample(lower, "alter table")) {
 			mode = ALTER;
-			start = line + (strstr(lower, "raw_sample") - lower) + 10;
+			start = line + (names_raw_sample(lower, "alter table") - lower);
 		}
 		if (mode == CREATE) {
 			if (line[strspn(line, " \t")] == ')')
