@@ -103,6 +103,12 @@ struct sim_wind_turbine {
 	struct sim_wind_override override; /* injected states, none at init */
 	double derate; /* share of the curve's power withheld (a derate
 	                * fault: a controller limiting the turbine), 0..1 */
+	/* The Weibull quantiles of the farm wind's hours of the two local
+	 * months last used (see sim_wind.c), by hour from the month's first:
+	 * (-ln q)^(1/k), the month's scale not applied. */
+	int64_t month_h0[2]; /* the month's first UTC hour; 0: unused slot */
+	int month_n[2];      /* its hours */
+	double month_w[2][31 * 24];
 };
 
 /* The longest stretch of seconds sim_wind_advance integrates one by one;
