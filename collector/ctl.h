@@ -17,6 +17,8 @@ struct ctl {
 	const char *schema_dir;
 	int json;
 	const char *farm; /* --farm: at a fleet, the farm the reports are of */
+	int fleet_wide;	  /* the command answers for a whole fleet too */
+	int fleet;	  /* set by ctl_db_connect: the database is a fleet's */
 	struct config *cfg; /* loaded on first use by ctl_config */
 };
 
@@ -26,7 +28,9 @@ struct config *ctl_config(struct ctl *ctl);
 
 /* Connects with the configuration's conninfo (or, when the configuration
  * cannot be read, the PG* environment alone). Prints the reason and returns
- * NULL on failure. */
+ * NULL on failure. Sets ctl->fleet at a fleet database, where --farm scopes
+ * the session to one farm; without --farm only a command that set
+ * ctl->fleet_wide may connect there (the others would mix the farms). */
 PGconn *ctl_db_connect(struct ctl *ctl);
 
 /* Runs a statement whose result is not needed. On failure says so on
@@ -51,6 +55,12 @@ int ctl_quarantine(struct ctl *ctl, int argc, char **argv);
 int ctl_quarantine_count(const char *state_dir);
 int ctl_fleet(struct ctl *ctl, int argc, char **argv);
 int ctl_signals(struct ctl *ctl, int argc, char **argv);
+
+/* At a fleet: each farm's replication (ventoctl fleet status), and each
+ * farm's year with the fleet's total (year "" for the current one).
+ * Return CTL_OK or CTL_FAIL. */
+int ctl_fleet_status(struct ctl *ctl, PGconn *conn);
+int ctl_fleet_yearly(struct ctl *ctl, PGconn *conn, const char *year);
 
 /* Prints s as a JSON string, quoted and escaped. */
 void ctl_json_string(const char *s);

@@ -1,4 +1,4 @@
-/* ctl_check.c - `ventoctl check yearly|comm|spool|freshness|all`, after
+/* ctl_check.c - `ventoctl check yearly|comm|spool|freshness|fleet|all`, after
  * the monitoring-plugins conventions: exit 0 OK, 1 WARNING, 2 CRITICAL,
  * 3 UNKNOWN; one line of output; perfdata 'label'=value[UOM];warn;crit;
  * min;max; thresholds in the range syntax (10, 10:, ~:10, 10:20, @10:20),
@@ -150,16 +150,27 @@ check_yearly(struct check *c, PGconn *conn)
 				 "false) FROM projection");
 		PQclear(r);
 	}
+	/* At a fleet, the fleet's year: the sum of its farms'. */
 	r = conn == NULL ? NULL
-			 : PQexecParams(conn,
-					"SELECT forecast_ratio * 100, "
-					"coalesce(completeness, 0) * 100, "
-					"projection_kwh / 1e6 FROM "
-					"vento_yearly_check(extract(year FROM "
-					"$1::timestamptz AT TIME ZONE (SELECT "
-					"time_zone FROM projection))::int, "
-					"$1::timestamptz)",
-					1, NULL, params, NULL, NULL, 0);
+	    : c->ctl->fleet && c->ctl->farm == NULL
+		    ? PQexecParams(conn,
+				   "SELECT forecast_ratio * 100, "
+				   "coalesce(completeness, 0) * 100, "
+				   "projection_kwh / 1e6 FROM "
+				   "vento_fleet_yearly_check(extract(year FROM "
+				   "$1::timestamptz AT TIME ZONE (SELECT "
+				   "min(time_zone) FROM projection))::int, "
+				   "$1::timestamptz) WHERE farm IS NULL",
+				   1, NULL, params, NULL, NULL, 0)
+		    : PQexecParams(conn,
+				   "SELECT forecast_ratio * 100, "
+				   "coalesce(completeness, 0) * 100, "
+				   "projection_kwh / 1e6 FROM "
+				   "vento_yearly_check(extract(year FROM "
+				   "$1::timestamptz AT TIME ZONE (SELECT "
+				   "time_zone FROM projection))::int, "
+				   "$1::timestamptz)",
+				   1, NULL, params, NULL, NULL, 0);
 	if (r && (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)) {
 		PQclear(r);
 		r = NULL;
@@ -236,6 +247,84 @@ check_comm(struct check *c, PGconn *conn)
 	PQclear(r);
 	snprintf(minmax, sizeof(minmax), "0;%d", total);
 	return check_judge(c, "silent", silent, "", "0", "4", minmax);
+}
+
+static int check_worse(int a, int b);
+
+/* The fleet's farms: how far behind each is (now less the time its
+ * collector last stored raw samples, as the fleet has received it), and
+ * which the fleet does not hear from at all (subscription disabled or its
+ * worker down). A farm that stops collecting falls behind too, so a
+ * silent collector shows here as well as a broken link. */
+static int
+check_fleet(struct check *c, PGconn *conn)
+{
+	PGresult *r;
+	int st = CHECK_OK, n, silent = 0, len;
+	double worst = 0;
+	const char *worst_farm = "";
+	char label[32], minmax[32];
+
+	if (conn == NULL ||
+	    (r = check_query(conn,
+			     "SELECT farm, coalesce(lag_s, 'Infinity'), "
+			     "coalesce(enabled AND worker, true) FROM "
+			     "vento_fleet_status()")) == NULL) {
+		snprintf(c->text, sizeof(c->text), "fleet: no data");
+		return CHECK_UNKNOWN;
+	}
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		double lag = atof(PQgetvalue(r, i, 1));
+
+		snprintf(label, sizeof(label), "lag_%s", PQgetvalue(r, i, 0));
+		st = check_worse(st, check_judge(c, label, isinf(lag) ? -1 : lag,
+						 "s", "120", "600", "0;"));
+		if (isinf(lag) || lag > worst) {
+			worst = lag;
+			worst_farm = PQgetvalue(r, i, 0);
+		}
+		silent += PQgetvalue(r, i, 2)[0] != 't';
+	}
+	snprintf(minmax, sizeof(minmax), "0;%d", n);
+	{
+		/* Not heard from is CRITICAL whatever the thresholds. */
+		const char *w = c->warn, *k = c->crit;
+
+		c->warn = "0";
+		c->crit = "0";
+		st = check_worse(st, check_judge(c, "silent", silent, "", "0",
+						 "0", minmax));
+		c->warn = w;
+		c->crit = k;
+	}
+	if (n == 0) {
+		snprintf(c->text, sizeof(c->text), "fleet: no farms");
+		PQclear(r);
+		return CHECK_UNKNOWN;
+	}
+	len = snprintf(c->text, sizeof(c->text), "fleet: %d farms, ", n);
+	if (isinf(worst))
+		len += snprintf(c->text + len, sizeof(c->text) - len,
+				"%s never stored", worst_farm);
+	else
+		len += snprintf(c->text + len, sizeof(c->text) - len,
+				"most behind %s %.0f s", worst_farm, worst);
+	for (int i = 0, named = 0; i < n; i++) {
+		if (PQgetvalue(r, i, 2)[0] == 't')
+			continue;
+		if (len + 12 > CHECK_TEXT_MAX) {
+			len += snprintf(c->text + len, sizeof(c->text) - len,
+					" +%d", silent - named);
+			break;
+		}
+		len += snprintf(c->text + len, sizeof(c->text) - len, "%s%s",
+				named == 0 ? "; not heard: " : ", ",
+				PQgetvalue(r, i, 0));
+		named++;
+	}
+	PQclear(r);
+	return st;
 }
 
 static int
@@ -356,7 +445,10 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 			       "             started is a WARNING, past "
 			       CHECK_LOST_CRITICAL " a CRITICAL\n"
 			       "  freshness  age of the newest stored row, s "
-			       "(-w 10 -c 60)\n");
+			       "(-w 10 -c 60)\n"
+			       "  fleet      at a fleet, how far behind each farm "
+			       "is, s (-w 120 -c 600);\n"
+			       "             a farm not heard from is CRITICAL\n");
 			return CHECK_OK;
 		} else if (what == NULL)
 			what = argv[i];
@@ -365,9 +457,9 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 	}
 	if (what == NULL || (strcmp(what, "yearly") && strcmp(what, "comm") &&
 			     strcmp(what, "spool") && strcmp(what, "freshness") &&
-			     strcmp(what, "all"))) {
+			     strcmp(what, "all") && strcmp(what, "fleet"))) {
 		printf("VENTO UNKNOWN - usage: ventoctl check yearly|comm|spool|"
-		       "freshness|all [-w RANGE] [-c RANGE]\n");
+		       "freshness|fleet|all [-w RANGE] [-c RANGE]\n");
 		return CHECK_UNKNOWN;
 	}
 	if (strcmp(what, "all") == 0 && (c.warn || c.crit)) {
@@ -376,6 +468,8 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 	}
 	/* The one line on stdout is the check's answer; why the database
 	 * is unreachable goes to stderr, for a person running it. */
+	/* At a fleet, yearly and fleet answer for the whole fleet. */
+	ctl->fleet_wide = strcmp(what, "yearly") == 0 || strcmp(what, "fleet") == 0;
 	if (strcmp(what, "spool") != 0)
 		conn = ctl_db_connect(ctl);
 	if (strcmp(what, "all") != 0) {
@@ -385,6 +479,8 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 			st = check_comm(&c, conn);
 		else if (strcmp(what, "spool") == 0)
 			st = check_spool(&c);
+		else if (strcmp(what, "fleet") == 0)
+			st = check_fleet(&c, conn);
 		else
 			st = check_freshness(&c, conn);
 		snprintf(line, sizeof(line), "%s", c.text);

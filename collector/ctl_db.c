@@ -14,6 +14,31 @@ ctl_config(struct ctl *ctl)
 	return ctl->cfg;
 }
 
+/* Sets ctl->fleet when the database is a fleet's (017_fleet.sql's
+ * vento_site). Returns 0 or -1. */
+static int
+ctl_db_site(struct ctl *ctl, PGconn *conn)
+{
+	PGresult *r = PQexec(conn, "SELECT to_regclass('vento_site') IS NOT "
+				   "NULL");
+	int has = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		  strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+
+	PQclear(r);
+	ctl->fleet = 0;
+	if (!has)
+		return 0;
+	r = PQexec(conn, "SELECT kind FROM vento_site");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	ctl->fleet = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "fleet") == 0;
+	PQclear(r);
+	return 0;
+}
+
 /* --farm CODE: the session sees that farm's rows only (017_fleet.sql's
  * row-level security at a fleet), so that every report is the farm's. At
  * a farm's own database, CODE must be the farm's. Returns 0 or -1. */
@@ -76,7 +101,16 @@ ctl_db_connect(struct ctl *ctl)
 		PQfinish(conn);
 		return NULL;
 	}
-	if (ctl->farm != NULL && ctl_db_scope(conn, ctl->farm) == -1) {
+	if (ctl_db_site(ctl, conn) == -1 ||
+	    (ctl->farm != NULL && ctl_db_scope(conn, ctl->farm) == -1)) {
+		PQfinish(conn);
+		return NULL;
+	}
+	if (ctl->fleet && ctl->farm == NULL && !ctl->fleet_wide) {
+		fprintf(stderr,
+			"ventoctl: this is a fleet database: name the farm "
+			"with --farm CODE (for the whole fleet: status, "
+			"production, check yearly|fleet, fleet status)\n");
 		PQfinish(conn);
 		return NULL;
 	}

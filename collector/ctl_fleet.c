@@ -256,8 +256,8 @@ fleet_remove(PGconn *conn, const char *code)
 	return CTL_OK;
 }
 
-static int
-fleet_status(struct ctl *ctl, PGconn *conn)
+int
+ctl_fleet_status(struct ctl *ctl, PGconn *conn)
 {
 	return ctl_table_query(
 		       ctl, conn,
@@ -272,6 +272,28 @@ fleet_status(struct ctl *ctl, PGconn *conn)
 		       "'YYYY-MM-DD HH24:MI') AS last_period "
 		       "FROM vento_fleet_status()",
 		       0, NULL) == -1
+		       ? CTL_FAIL
+		       : CTL_OK;
+}
+
+int
+ctl_fleet_yearly(struct ctl *ctl, PGconn *conn, const char *year)
+{
+	const char *params[1] = { year };
+
+	return ctl_table_query(
+		       ctl, conn,
+		       "SELECT coalesce(farm, 'fleet') AS farm, turbines, "
+		       "round((actual_kwh / 1000)::numeric, 1) AS actual_mwh, "
+		       "round((budget_kwh / 1000)::numeric, 1) AS budget_mwh, "
+		       "round((ratio * 100)::numeric, 1) AS pct_of_budget, "
+		       "round((forecast_kwh / 1e6)::numeric, 2) AS "
+		       "forecast_gwh, round((projection_kwh / 1e6)::numeric, "
+		       "2) AS projection_gwh, round((completeness * "
+		       "100)::numeric, 1) AS data_pct "
+		       "FROM vento_fleet_yearly_check(coalesce(nullif($1, "
+		       "'')::int, extract(year FROM now())::int), now())",
+		       1, params) == -1
 		       ? CTL_FAIL
 		       : CTL_OK;
 }
@@ -303,8 +325,15 @@ ctl_fleet(struct ctl *ctl, int argc, char **argv)
 			argv[2]);
 		return CTL_USAGE;
 	}
+	ctl->fleet_wide = 1;
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
+	if (strcmp(argv[1], "status") == 0) {
+		/* At a farm, the farm itself; at a fleet, every farm. */
+		rc = ctl_fleet_status(ctl, conn);
+		PQfinish(conn);
+		return rc;
+	}
 	if (!fleet_is_fleet(conn)) {
 		PQfinish(conn);
 		return CTL_FAIL;
@@ -314,7 +343,7 @@ ctl_fleet(struct ctl *ctl, int argc, char **argv)
 	else if (strcmp(argv[1], "remove") == 0)
 		rc = fleet_remove(conn, argv[2]);
 	else
-		rc = fleet_status(ctl, conn);
+		rc = CTL_USAGE;
 	PQfinish(conn);
 	return rc;
 }

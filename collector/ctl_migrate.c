@@ -266,6 +266,7 @@ ctl_migrate(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((n = ctl_migrations_list(ctl->schema_dir, &m)) == -1)
 		return CTL_FAIL;
+	ctl->fleet_wide = 1;
 	if ((conn = ctl_db_connect(ctl)) == NULL) {
 		free(m);
 		return CTL_FAIL;

@@ -58,8 +58,15 @@ ctl_production(struct ctl *ctl, int argc, char **argv)
 		fprintf(stderr, "ventoctl: production: --by month, turbine or day\n");
 		return CTL_USAGE;
 	}
+	ctl->fleet_wide = 1;
 	if ((conn = ctl_db_connect(ctl)) == NULL)
 		return CTL_FAIL;
+	if (ctl->fleet && ctl->farm == NULL) {
+		/* The whole fleet: each farm's year and their sum. */
+		rc = ctl_fleet_yearly(ctl, conn, year);
+		PQfinish(conn);
+		return rc;
+	}
 	if (ctl->json)
 		putchar('{');
 	if (strcmp(by, "month") == 0)

@@ -148,10 +148,18 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		       "power, wind, age, quality; and the farm's total.\n");
 		return CTL_OK;
 	}
+	ctl->fleet_wide = 1;
 	if ((conn = ctl_db_connect(ctl)) == NULL) {
 		if (!ctl->json)
 			ctl_status_collector(ctl);
 		return CTL_FAIL;
+	}
+	if (ctl->fleet && ctl->farm == NULL) {
+		/* A fleet has no collector: its farms' replication. */
+		int rc = ctl_fleet_status(ctl, conn);
+
+		PQfinish(conn);
+		return rc;
 	}
 	r = PQexec(conn, ctl_status_sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {

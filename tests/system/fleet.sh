@@ -51,6 +51,7 @@ farm_up() {
 	ctl -c "$d/vento.conf" migrate >/dev/null || { echo "Bail out! migrate at $2"; exit 1; }
 	WORK=$d vento_start_sim "$3"
 	WORK=$d vento_start_ventod
+	eval "VENTOD_$1=\$VENTOD"
 }
 
 farm_up A TNQ 11
@@ -147,6 +148,21 @@ sum=$(at F "SELECT round(actual_kwh::numeric, 3) || ' ' || round(projection_kwh:
 want=$(at F "SELECT round(($(echo "$a" | cut -d' ' -f1) + $(echo "$b" | cut -d' ' -f1))::numeric, 3) || ' ' ||
              round(($(echo "$a" | cut -d' ' -f2) + $(echo "$b" | cut -d' ' -f2))::numeric)")
 check_eq "the fleet's yearly check is the sum of the farms'" "$want" "$sum"
+out=$(ctl -c /dev/null production 2>/dev/null)
+echo "$out" | sed 's/^/# /'
+check "ventoctl production at the fleet: each farm and the fleet, whose projection is the sum" \
+	grep -Eq '^fleet +6 .* 1440\.00 ' <<<"$out"
+out=$(ctl -c /dev/null availability 2>&1)
+check "a farm's report at the fleet without --farm is refused, naming --farm" grep -q -- "--farm CODE" <<<"$out"
+out=$(ctl -c /dev/null --farm XYZ production 2>&1)
+check "--farm of a farm the fleet does not have is refused" grep -q "no farm XYZ" <<<"$out"
+out=$(ctl -c /dev/null fleet status)
+echo "$out" | sed 's/^/# /'
+check_eq "ventoctl fleet status: both farms streaming" 2 "$(grep -Ec '^(TNQ|SRA) .* streaming' <<<"$out")"
+out=$(ctl -c /dev/null check fleet)
+echo "# $out"
+check "ventoctl check fleet: OK, each farm's lag in perfdata" \
+	grep -Eq "^VENTO OK - fleet: 2 farms.*'lag_SRA'=[0-9.]+s;120;600;0; 'lag_TNQ'=[0-9.]+s;120;600;0; 'silent'=0;0;0;0;2" <<<"$out"
 
 # The fleet stops; the farms go on collecting and rolling up.
 before=$(at F "SELECT count(*) FROM stat_10min")
@@ -167,6 +183,29 @@ check_eq "nothing doubled at the fleet" 0 \
 newest_farm=$(at A "SELECT max(period) FROM stat_10min")
 newest_fleet=$(at F "SET vento.farm = 'TNQ'" 2>/dev/null; PGHOST=$WORK/F vento_psql -c "SELECT max(period) FROM stat_10min WHERE farm = 'TNQ'")
 check_eq "the fleet has the farm's newest period" "$newest_farm" "$newest_fleet"
+
+# A farm's ventod restarts; a farm's PostgreSQL stops (the fleet hears
+# nothing from it: CRITICAL) and starts again. The fleet ends equal.
+vento_stop "$VENTOD_A" >/dev/null || true
+WORK=$WORK/A vento_start_ventod
+VENTOD_A=$VENTOD
+pg_stop "$WORK/B"
+n=30
+until out=$(ctl -c /dev/null check fleet); [ $? -eq 2 ] || [ $n -le 0 ]; do
+	n=$((n - 1))
+	sleep 1
+done
+echo "# $out"
+check "check fleet is CRITICAL while a farm is not heard from, naming it" \
+	grep -q "^VENTO CRITICAL - .*not heard: SRA" <<<"$out"
+sleep 3
+PG_EXTRA="-c wal_level=logical" pg_resume "$WORK/B" ||
+	{ echo "Bail out! farm SRA's PostgreSQL did not start again"; exit 1; }
+PGHOST=$WORK/A vento_wait_drained 30 2>/dev/null
+WORK=$WORK/B vento_wait_drained 60 || true
+rollup
+check "after a farm's ventod and a farm's PostgreSQL restart, the fleet equals the farms" wait_same 60
+[ -n "$DIFF" ] && echo "# $DIFF"
 
 check "ventoctl fleet remove SRA" ctl -c /dev/null fleet remove SRA
 check_eq "SRA's rows are gone from the fleet, TNQ's stay" "0 $N" \
