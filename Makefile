@@ -76,7 +76,7 @@ UNIT_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 # (build/san/tests/unit/test_fuzz_NAME, from tests/fuzz/replay.c).
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
-FUZZ_LINK_fuzz_adu = adu
+FUZZ_LINK_fuzz_adu = adu regval
 FUZZ_LINK_fuzz_cfg = $(COMMON)
 FUZZ_LINK_fuzz_record = record $(COMMON)
 FUZZ_LINK_fuzz_spool = spool crc32c record $(COMMON)
