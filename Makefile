@@ -222,7 +222,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSCONFDIR)/vento/profiles/*.conf
 
 format:
-	clang-format -i collector/*.[ch] tests/unit/*.[ch] tests/sim/*.[ch]
+	clang-format -i collector/*.[ch] tests/unit/*.[ch] tests/sim/*.[ch] tests/fuzz/*.[ch]
 
 clean:
 	rm -rf build

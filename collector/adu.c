@@ -13,8 +13,8 @@
 #include "adu.h"
 
 void
-adu_request_build(uint8_t req[ADU_REQUEST_LEN], uint16_t tid, int unit,
-		  int fc, int address, int count)
+adu_request_build(uint8_t req[ADU_REQUEST_LEN], uint16_t tid, int unit, int fc,
+                  int address, int count)
 {
 	req[0] = (uint8_t)(tid >> 8);
 	req[1] = (uint8_t)tid;
@@ -49,12 +49,11 @@ adu_expected_bytes(const uint8_t *req)
 	unsigned count = (unsigned)req[10] << 8 | req[11];
 
 	return req[7] <= MODBUS_FC_READ_DISCRETE_INPUTS ? (count + 7) / 8
-							: count * 2;
+	                                                : count * 2;
 }
 
 int
-adu_reply_check(const uint8_t *req, const uint8_t *rsp, size_t len,
-		char *why)
+adu_reply_check(const uint8_t *req, const uint8_t *rsp, size_t len, char *why)
 {
 	unsigned mbap, bytes;
 
@@ -64,24 +63,24 @@ adu_reply_check(const uint8_t *req, const uint8_t *rsp, size_t len,
 		return adu_bad(why, "a reply of %u bytes", (unsigned)len);
 	if (rsp[0] != req[0] || rsp[1] != req[1])
 		return adu_bad(why, "transaction id %u, not %u",
-			       (unsigned)rsp[0] << 8 | rsp[1],
-			       (unsigned)req[0] << 8 | req[1]);
+		               (unsigned)rsp[0] << 8 | rsp[1],
+		               (unsigned)req[0] << 8 | req[1]);
 	if (rsp[2] != 0 || rsp[3] != 0)
 		return adu_bad(why, "protocol id %u, not 0",
-			       (unsigned)rsp[2] << 8 | rsp[3]);
+		               (unsigned)rsp[2] << 8 | rsp[3]);
 	mbap = (unsigned)rsp[4] << 8 | rsp[5];
 	if (mbap != len - 6)
 		return adu_bad(why, "MBAP length %u for %u bytes after it",
-			       mbap, (unsigned)len - 6);
+		               mbap, (unsigned)len - 6);
 	if (rsp[6] != req[6])
 		return adu_bad(why, "unit id %u, not %u", rsp[6], req[6]);
 	if (rsp[7] == (req[7] | 0x80)) {
 		if (len != ADU_MBAP + 2)
 			return adu_bad(why, "an exception reply of %u bytes",
-				       (unsigned)len);
+			               (unsigned)len);
 		if (rsp[8] == 0 || rsp[8] >= MODBUS_EXCEPTION_MAX)
 			return adu_bad(why, "exception code %u unknown",
-				       rsp[8]);
+			               rsp[8]);
 		return rsp[8];
 	}
 	if (rsp[7] != req[7])
@@ -91,7 +90,7 @@ adu_reply_check(const uint8_t *req, const uint8_t *rsp, size_t len,
 		return adu_bad(why, "byte count %u, not %u", rsp[8], bytes);
 	if (len != ADU_MBAP + 2 + bytes)
 		return adu_bad(why, "a reply of %u bytes, not %u",
-			       (unsigned)len, ADU_MBAP + 2 + bytes);
+		               (unsigned)len, ADU_MBAP + 2 + bytes);
 	return 0;
 }
 

@@ -21,7 +21,7 @@
 /* Builds into req the read request (function fc 1..4) of count items from
  * wire address for unit, with transaction id tid. */
 void adu_request_build(uint8_t req[ADU_REQUEST_LEN], uint16_t tid, int unit,
-		       int fc, int address, int count);
+                       int fc, int address, int count);
 
 /*
  * Checks the len bytes of rsp, framed as one reply, against the request
@@ -32,7 +32,7 @@ void adu_request_build(uint8_t req[ADU_REQUEST_LEN], uint16_t tid, int unit,
  * a sentence in why (ADU_WHY_MAX bytes) saying what does not match.
  */
 int adu_reply_check(const uint8_t *req, const uint8_t *rsp, size_t len,
-		    char *why);
+                    char *why);
 
 /* Copies the items of a reply that adu_reply_check accepted into out:
  * registers, or one bit per element for coils and discrete inputs. */

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fc = 1 + data[0] % 4;
 	count = 1 + (data[1] << 8 | data[2]) % (fc <= 2 ? 2000 : 125);
 	adu_request_build(req, 0x0a0b, data[5], fc, data[3] << 8 | data[4],
-			  count);
+	                  count);
 	/* A copy the size of what was framed: reading past it is a bug
 	 * the sanitizer sees. */
 	size -= FUZZ_ADU_PREFIX;
@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		adu_reply_values(req, rsp, values);
 		for (int i = 0; i + regval_width(t) <= count; i++)
 			if (regval_decode(values + i, t, o, data[7] % 16, &iv,
-					  &fv) == -1 &&
+			                  &fv) == -1 &&
 			    errno != EDOM && errno != ERANGE)
 				abort(); /* as regval.h says */
 	} else if (rc == -1 && strnlen(why, sizeof(why)) == sizeof(why))

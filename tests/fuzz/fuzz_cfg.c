@@ -70,21 +70,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char sub[300];
 
 		snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/vento-fuzz-cfg.%d",
-			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
-			 (int)getpid());
+		         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+		         (int)getpid());
 		if (mkdir(fuzz_dir, 0700) == -1 && errno != EEXIST)
 			abort();
 		snprintf(sub, sizeof(sub), "%s/profiles", fuzz_dir);
 		mkdir(sub, 0700);
 		snprintf(fuzz_conf, sizeof(fuzz_conf), "%s/vento.conf",
-			 fuzz_dir);
+		         fuzz_dir);
 		snprintf(fuzz_profile, sizeof(fuzz_profile),
-			 "%s/profiles/fz.conf", fuzz_dir);
+		         "%s/profiles/fz.conf", fuzz_dir);
 		atexit(fuzz_cfg_cleanup);
 	}
 	fuzz_cfg_write(fuzz_conf, data, conf_len);
 	fuzz_cfg_write(fuzz_profile, nul ? nul + 1 : data + size,
-		       nul ? size - conf_len - 1 : 0);
+	               nul ? size - conf_len - 1 : 0);
 	/* Errors go to stderr, as ventod -n prints them; make fuzz closes
 	 * it (-close_fd_mask=2) for speed. */
 	c = cfg_load(fuzz_conf);

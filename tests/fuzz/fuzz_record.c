@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       strlen(row->device);
 			for (int c = 0; c < r.ncolumns; c++)
 				sum += row->values[c].tag == RECORD_INT
-					       ? (uint64_t)row->values[c].iv
-					       : (uint64_t)row->values[c].tag;
+				           ? (uint64_t)row->values[c].iv
+				           : (uint64_t)row->values[c].tag;
 		}
 		for (int c = 0; c < r.ncolumns; c++)
 			sum += strnlen(r.columns[c], PROFILE_NAME_MAX);

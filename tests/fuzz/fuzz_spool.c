@@ -6,9 +6,9 @@
  * The first byte chooses how the rest becomes segment files. Even: the
  * bytes are one segment as they are (damage of every kind, rarely a valid
  * record, whose checksum a mutation cannot find). Odd: they are chunks
- * "LEN(2, little-endian) FLAGS PAYLOAD[LEN]" made into records with a valid header and
- * checksum, so that the fuzzer reaches the record decoder through the
- * spool; FLAGS bit 0 skips a sequence number, bit 1 spoils the checksum,
+ * "LEN(2, little-endian) FLAGS PAYLOAD[LEN]" made into records with a valid
+ * header and checksum, so that the fuzzer reaches the record decoder through
+ * the spool; FLAGS bit 0 skips a sequence number, bit 1 spoils the checksum,
  * bit 2 starts a new segment at this record, named after it or, with bit
  * 3, after a number two lower (overlapping segments, as damage to a
  * directory could leave them). In framed inputs, bit 1 of the first byte
@@ -29,9 +29,9 @@
 #include "spool.h"
 
 /* As spool.c writes them. */
-#define FUZZ_SPOOL_MAGIC 0x31505356u	 /* "VSP1", a record */
+#define FUZZ_SPOOL_MAGIC 0x31505356u     /* "VSP1", a record */
 #define FUZZ_SPOOL_SEG_MAGIC 0x32475356u /* "VSG2", a segment */
-#define FUZZ_SPOOL_ID 0xa1u		 /* what spool.id says */
+#define FUZZ_SPOOL_ID 0xa1u              /* what spool.id says */
 
 static char fuzz_dir[256];
 
@@ -78,8 +78,8 @@ fuzz_spool_dir(void)
 	if (fuzz_dir[0] != '\0')
 		return fuzz_dir;
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/vento-fuzz-spool.%d",
-		 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
-		 (int)getpid());
+	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+	         (int)getpid());
 	if (mkdir(fuzz_dir, 0700) == -1 && errno != EEXIST)
 		abort();
 	/* The identity, so that opening does not make and sync one. */
@@ -119,11 +119,11 @@ static FILE *
 fuzz_segment(const char *dir, uint64_t first, int mode)
 {
 	char path[600];
-	uint8_t h[32] = { 0 };
+	uint8_t h[32] = {0};
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%016llx.seg", dir,
-		 (unsigned long long)first);
+	         (unsigned long long)first);
 	if ((f = fopen(path, "wb")) == NULL)
 		abort();
 	if (mode & 6) {
@@ -155,15 +155,14 @@ fuzz_spool_framed(const char *dir, int mode, const uint8_t *p, size_t n)
 		seq += flags & 1;
 		if ((flags & 4) && ftell(f) > 0) {
 			fclose(f);
-			f = fuzz_segment(dir,
-					 (flags & 8) && seq > 2 ? seq - 2 : seq,
-					 mode);
+			f = fuzz_segment(
+			    dir, (flags & 8) && seq > 2 ? seq - 2 : seq, mode);
 		}
 		fuzz_put32(hdr, FUZZ_SPOOL_MAGIC);
 		fuzz_put32(hdr + 4, (uint32_t)len);
 		fuzz_put64(hdr + 8, seq);
 		fuzz_put32(hdr + 16, crc32c(crc32c(0, hdr + 4, 12), p, len) ^
-					     (uint32_t)((flags >> 1) & 1));
+		                         (uint32_t)((flags >> 1) & 1));
 		fwrite(hdr, 1, sizeof(hdr), f);
 		fwrite(p, 1, len, f);
 		written += sizeof(hdr) + len;

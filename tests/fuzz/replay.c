@@ -23,7 +23,7 @@
 
 /* The sanitizers' hooks, weak: a build without them has none. */
 extern void __sanitizer_set_death_callback(void (*callback)(void))
-	__attribute__((weak));
+    __attribute__((weak));
 extern void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
 
 static char replay_path[4096];
@@ -33,7 +33,7 @@ static void
 replay_died(void)
 {
 	dprintf(replay_report_fd, "fuzz_%s: the input that crashed: %s\n",
-		FUZZ_NAME, replay_path);
+	        FUZZ_NAME, replay_path);
 }
 
 /* A target's own check fails with abort(): name the input then too. */
@@ -112,7 +112,7 @@ main(int argc, char **argv)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(replay_path, sizeof(replay_path), "%s/%s", dir,
-			 e->d_name);
+		         e->d_name);
 		if ((data = replay_read(replay_path, &size)) == NULL)
 			continue;
 		LLVMFuzzerTestOneInput(data, size);
@@ -120,7 +120,8 @@ main(int argc, char **argv)
 		n++;
 	}
 	closedir(d);
-	printf("%sok 1 - fuzz_%s: the %d inputs of its corpus replay cleanly\n1..1\n",
+	printf("%sok 1 - fuzz_%s: the %d inputs of its corpus replay "
+	       "cleanly\n1..1\n",
 	       n > 0 ? "" : "not ", FUZZ_NAME, n);
 	return n > 0 ? 0 : 1;
 }

@@ -15,7 +15,8 @@ static size_t
 good_reply(void)
 {
 	int count = req[10] << 8 | req[11];
-	size_t bytes = req[7] <= 2 ? (size_t)(count + 7) / 8 : (size_t)count * 2;
+	size_t bytes =
+	    req[7] <= 2 ? (size_t)(count + 7) / 8 : (size_t)count * 2;
 
 	memcpy(rsp, req, 7);
 	rsp[4] = (uint8_t)((bytes + 3) >> 8);
@@ -56,7 +57,8 @@ main(void)
 
 	adu_request_build(req, 0x1234, 7, 3, 0x0100, 3);
 	ok(memcmp(req, "\x12\x34\0\0\0\x06\x07\x03\x01\x00\0\x03", 12) == 0,
-	   "a read request: tid, protocol 0, length 6, unit, fc, address, count");
+	   "a read request: tid, protocol 0, length 6, unit, fc, address, "
+	   "count");
 
 	len = good_reply();
 	ok(check(len) == 0, "the good reply passes");
@@ -111,7 +113,8 @@ main(void)
 	rsp[7] = 0x83, rsp[8] = 0;
 	ok(refused(9, "exception code 0"), "exception code 0: refused");
 	rsp[8] = 0x20;
-	ok(refused(9, "exception code 32"), "an unknown exception code: refused");
+	ok(refused(9, "exception code 32"),
+	   "an unknown exception code: refused");
 	rsp[8] = 2, rsp[5] = 4;
 	ok(refused(10, "an exception reply of 10 bytes"),
 	   "an exception with a byte too many: refused");
