@@ -365,7 +365,8 @@ check_spool(struct check *c)
 	st = check_judge(c, "backlog_age", age, "s", "60", "600", "0;");
 	/* -w and -c are the backlog's; every loss is at least a WARNING. */
 	h.quarantined = ctl_quarantine_count(c->ctl->cfg->state_dir);
-	lost = h.lost + h.spool_dropped + h.damaged + h.quarantined;
+	lost = h.lost + h.spool_dropped + h.damaged + h.quarantined +
+	       h.isolated;
 	c->warn = c->crit = NULL;
 	lst = check_judge(c, "lost", (double)lost, "", "0", CHECK_LOST_CRITICAL,
 			  "0;");
@@ -374,8 +375,9 @@ check_spool(struct check *c)
 	if (lst != CHECK_OK)
 		snprintf(loss, sizeof(loss),
 			 "LOST %lld rows not spooled, %lld batches dropped, "
-			 "%lld damaged, %lld in quarantine",
-			 h.lost, h.spool_dropped, h.damaged, h.quarantined);
+			 "%lld damaged, %lld in quarantine%s",
+			 h.lost, h.spool_dropped, h.damaged, h.quarantined,
+			 h.isolated ? ", rows of isolated devices" : "");
 	if (h.pid == 0 || stale > 30) {
 		snprintf(c->text, sizeof(c->text),
 			 "spool: ventod not running (health %ld s old)%s%s",

@@ -273,6 +273,14 @@ ctl_quarantine_replay_one(struct store *st, const char *path)
 	}
 	printf("record %.16s: %ld rows stored, %ld stored already\n", name,
 	       rows, store_duplicates(st));
+	if (store_isolated(st) > 0) {
+		/* Kept: a replay once the cause is mended stores the rest,
+		 * and what is stored already is refused, not doubled. */
+		printf("record %.16s: %ld rows of isolated devices not stored "
+		       "(see above); it stays in quarantine\n",
+		       name, store_isolated(st));
+		return CTL_FAIL;
+	}
 	unlink(path);
 	snprintf(reason, sizeof(reason), "%.*s.reason",
 		 (int)(strlen(path) - 4), path);

@@ -94,6 +94,11 @@ ctl_status_losses(const struct config *cfg, const struct health *h)
 		       "spool bound, %lld batches damaged or missing; %d "
 		       "batches in quarantine (ventoctl quarantine list)\n",
 		       h->lost, h->spool_dropped, h->damaged, quarantined);
+	if (h->isolated > 0)
+		printf("collector: LOST since start: %lld rows of devices the "
+		       "database cannot store (isolated; the log says which "
+		       "and why)\n",
+		       h->isolated);
 	if (h->duplicates > 0)
 		printf("collector: %lld rows sent again were refused as "
 		       "stored already (not lost, not doubled)\n",

@@ -43,12 +43,12 @@ health_write(const char *dir, const struct health *h)
 		"spool_dropped=%lld\nlost=%lld\nnewest_ms=%" PRId64 "\n"
 		"ticks=%lld\nmissed=%lld\nlate_p50_us=%lld\n"
 		"late_p99_us=%lld\nlate_max_us=%lld\ndamaged=%lld\n"
-		"quarantined=%lld\nduplicates=%lld\n",
+		"quarantined=%lld\nduplicates=%lld\nisolated=%lld\n",
 		h->updated, h->pid, h->devices, h->devices_ok, h->db_up,
 		h->rows, h->spool_bytes, h->spool_backlog, h->spool_dropped,
 		h->lost, h->newest_ms, h->ticks, h->missed, h->late_p50_us,
 		h->late_p99_us, h->late_max_us, h->damaged, h->quarantined,
-		h->duplicates);
+		h->duplicates, h->isolated);
 	if ((f = fopen(tmp, "w")) == NULL)
 		goto in_place;
 	if (fwrite(text, 1, (size_t)n, f) != (size_t)n) {
@@ -104,6 +104,7 @@ health_read(const char *dir, struct health *h)
 		HEALTH_KEY("damaged", damaged)
 		HEALTH_KEY("quarantined", quarantined)
 		HEALTH_KEY("duplicates", duplicates)
+		HEALTH_KEY("isolated", isolated)
 #undef HEALTH_KEY
 	}
 	fclose(f);

@@ -19,6 +19,7 @@ struct health {
 	long long damaged;	   /* records lost to damage or missing */
 	long long quarantined;	   /* records set aside as refused data */
 	long long duplicates;	   /* rows refused as already stored */
+	long long isolated;	   /* rows of devices isolated, not stored */
 	int64_t newest_ms;	   /* newest tick stored */
 	long long ticks;	   /* polls made, all devices */
 	long long missed;	   /* ticks skipped after overruns */

@@ -23,6 +23,7 @@
 struct store_device {
 	char name[DEVICE_NAME_MAX];
 	short id;
+	char isolated; /* its rows are left out (store_isolate) */
 };
 
 struct store {
@@ -45,10 +46,16 @@ struct store {
 	int plan_ncolumns;
 	char (*plan_columns)[PROFILE_NAME_MAX];
 	enum copybin_type *plan_types;
+	/* Per column of the plan, 1 when raw_sample has no such column: it
+	 * is left out of the COPY, and a row with a value in it isolates its
+	 * device. plan_nfields counts the columns sent. */
+	char *plan_skip;
+	int plan_nfields;
 	char *plan_copy_sql, *plan_insert_sql;
 	struct copybin copy; /* COPY data of one transaction */
 	char sqlstate[6];    /* of the last error, "" when none came */
 	long duplicates;     /* rows the last store_write found stored */
+	long isolated_rows;  /* rows of isolated devices it left out */
 	int position_known;  /* the database has a row for this spool */
 };
 
@@ -229,29 +236,8 @@ store_check_schema(struct store *s)
 				version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	r = store_query(s,
-			"SELECT attname FROM pg_attribute WHERE attrelid = "
-			"'raw_sample'::regclass AND attnum > 0 AND NOT "
-			"attisdropped",
-			0, NULL);
-	if (r == NULL)
-		return -1;
-	for (int col = 0; col < s->cfg->ncolumns; col++) {
-		int found = 0;
-
-		for (int i = 0; i < PQntuples(r) && !found; i++)
-			found = strcmp(PQgetvalue(r, i, 0),
-				       s->cfg->columns[col]) == 0;
-		if (!found) {
-			store_set_error(s,
-					"signal '%s' has no column in "
-					"raw_sample: add it with a migration",
-					s->cfg->columns[col]);
-			PQclear(r);
-			return -1;
-		}
-	}
-	PQclear(r);
+	/* A signal without its column isolates the devices that have it
+	 * (store_register_devices), not the farm. */
 	return 0;
 }
 
@@ -296,6 +282,7 @@ store_register(struct store *s, const char *name, const char *kind,
 	d = &s->devices[s->ndevices++];
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->id = (short)id;
+	d->isolated = 0;
 	qsort(s->devices, (size_t)s->ndevices, sizeof(*s->devices),
 	      store_device_cmp);
 	return 0;
@@ -415,25 +402,89 @@ store_set_retention(struct store *s)
 	return s->retention_days == -1 ? -1 : 0;
 }
 
+/*
+ * Isolates a device whose rows the database cannot take - its
+ * registration refused as data, or a signal of it without its column in
+ * raw_sample - so that the others are stored: its rows are left out of
+ * every write and counted (store_isolated), and the log says why, once a
+ * connection. `ventod -n` refuses what it can see of this beforehand.
+ */
+static void
+store_isolate(struct store *s, const char *name, const char *why)
+{
+	struct store_device *d = NULL;
+
+	for (int i = 0; i < s->ndevices && d == NULL; i++)
+		if (strcmp(s->devices[i].name, name) == 0)
+			d = &s->devices[i];
+	if (d && d->isolated)
+		return;
+	log_err("%s: its rows cannot be stored (%s): the device is isolated, "
+		"its rows are counted as lost, the other devices are stored",
+		name, why);
+	if (d == NULL) {
+		s->devices = xreallocarray(s->devices, (size_t)s->ndevices + 1,
+					   sizeof(*s->devices));
+		d = &s->devices[s->ndevices++];
+		snprintf(d->name, sizeof(d->name), "%s", name);
+	}
+	d->id = -1;
+	d->isolated = 1;
+	qsort(s->devices, (size_t)s->ndevices, sizeof(*s->devices),
+	      store_device_cmp);
+}
+
+/* The first signal of profile p that raw_sample has no column for, or
+ * NULL. Needs the columns (store_load_columns). */
+static const char *
+store_missing_column(const struct store *s, const struct profile *p)
+{
+	for (int i = 0; p && i < p->nsignals; i++) {
+		int found = 0;
+
+		for (int c = 0; c < s->ncols && !found; c++)
+			found = strcmp(s->colnames[c], p->signals[i].name) == 0;
+		if (!found)
+			return p->signals[i].name;
+	}
+	return NULL;
+}
+
 static int
 store_register_devices(struct store *s)
 {
 	static const char *const kinds[] = { "turbine", "meter" };
+	char why[sizeof(s->error) + 64];
+	const char *missing;
 
 	s->ndevices = 0;
 	for (int i = 0; i < s->cfg->ndevices; i++) {
 		const struct device *d = &s->cfg->devices[i];
 
+		if ((missing = store_missing_column(s, d->profile)) != NULL) {
+			snprintf(why, sizeof(why),
+				 "signal '%s' has no column in raw_sample: add "
+				 "it with a migration",
+				 missing);
+			store_isolate(s, d->name, why);
+			continue;
+		}
 		if (store_register(s, d->name, kinds[d->kind], d->profile) ==
-		    -1)
-			return -1;
+		    -1) {
+			if (!s->error_is_data)
+				return -1;
+			snprintf(why, sizeof(why), "registration refused: %s",
+				 s->error);
+			store_isolate(s, d->name, why);
+		}
 	}
 	return 0;
 }
 
 /* The database id of a device named in a record. A device no longer in
  * the configuration is registered as it comes, so that its spooled rows
- * are not lost. Returns -1 on error. */
+ * are not lost. Returns -2 for an isolated device (its registration
+ * refused as data, now or before), -1 on another error. */
 static int
 store_device_id(struct store *s, const char *name)
 {
@@ -443,9 +494,17 @@ store_device_id(struct store *s, const char *name)
 	d = bsearch(&key, s->devices, (size_t)s->ndevices, sizeof(key),
 		    store_device_cmp);
 	if (d)
-		return d->id;
-	if (store_register(s, name, "turbine", NULL) == -1)
-		return -1;
+		return d->isolated ? -2 : d->id;
+	if (store_register(s, name, "turbine", NULL) == -1) {
+		char why[sizeof(s->error) + 32];
+
+		if (!s->error_is_data)
+			return -1;
+		snprintf(why, sizeof(why), "registration refused: %s", s->error);
+		s->error_is_data = 0;
+		store_isolate(s, name, why);
+		return -2;
+	}
 	return store_device_id(s, name);
 }
 
@@ -489,6 +548,16 @@ store_load_columns(struct store *s)
 		s->coltypes[i] = copybin_type_named(PQgetvalue(r, i, 1));
 	}
 	PQclear(r);
+	return 0;
+}
+
+/* Whether raw_sample has a column of that name, of any type. */
+static int
+store_has_column(const struct store *s, const char *name)
+{
+	for (int i = 0; i < s->ncols; i++)
+		if (strcmp(s->colnames[i], name) == 0)
+			return 1;
 	return 0;
 }
 
@@ -566,6 +635,8 @@ static void
 store_plan_free(struct store *s)
 {
 	free(s->plan_types);
+	free(s->plan_skip);
+	s->plan_skip = NULL;
 	free(s->plan_columns);
 	free(s->plan_copy_sql);
 	free(s->plan_insert_sql);
@@ -596,16 +667,27 @@ store_plan_matches(const struct store *s, const struct record *rec)
 }
 
 /* The types of a record's columns, then of device_id and quality. A
- * column missing is the data's fault. */
+ * signal column missing is left out (skip[col] set: its devices are
+ * isolated); device_id or quality missing is the data's fault. Returns
+ * -1 then, else the number of signal columns missing. */
 static int
 store_plan_types(struct store *s, const struct record *rec,
-		 enum copybin_type *types)
+		 enum copybin_type *types, char *skip)
 {
+	int missing = 0;
+
 	for (int col = 0; col < rec->ncolumns + 2; col++) {
 		const char *name = col < rec->ncolumns ? rec->columns[col]
 			: col == rec->ncolumns ? "device_id" : "quality";
 
 		types[col] = store_column_type(s, name);
+		if (col < rec->ncolumns) {
+			skip[col] = types[col] == COPYBIN_UNSUPPORTED &&
+				    !store_has_column(s, name);
+			missing += skip[col];
+			if (skip[col])
+				continue;
+		}
 		if (types[col] == COPYBIN_UNSUPPORTED) {
 			store_set_error(s, "raw_sample has no column \"%s\" of a "
 					"type ventod writes", name);
@@ -613,7 +695,7 @@ store_plan_types(struct store *s, const struct record *rec,
 			return -1;
 		}
 	}
-	return 0;
+	return missing;
 }
 
 /* Makes the plan for rec's columns unless it is the current one. A column
@@ -623,24 +705,31 @@ static int
 store_plan(struct store *s, const struct record *rec)
 {
 	enum copybin_type *types;
+	char *skip;
 	size_t n = 80;
 	char *sql;
+	int missing;
 
 	if (store_plan_matches(s, rec))
 		return 0;
 	store_plan_free(s);
 	types = xcalloc((size_t)rec->ncolumns + 2, sizeof(*types));
-	if (store_plan_types(s, rec, types) == -1 &&
-	    (store_load_columns(s) == -1 ||
-	     store_plan_types(s, rec, types) == -1)) {
+	skip = xcalloc((size_t)rec->ncolumns + 1, 1);
+	missing = store_plan_types(s, rec, types, skip);
+	if (missing != 0 && (store_load_columns(s) == -1 ||
+			     (missing = store_plan_types(s, rec, types, skip)) == -1)) {
 		free(types);
+		free(skip);
 		return -1;
 	}
+	s->plan_nfields = rec->ncolumns - missing;
 	for (int col = 0; col < rec->ncolumns; col++)
 		n += strlen(rec->columns[col]) + 4;
 	sql = xmalloc(n);
 	strcpy(sql, "raw_sample (time, device_id, quality");
 	for (int col = 0; col < rec->ncolumns; col++) {
+		if (skip[col])
+			continue;
 		/* Quoted: a column name comes from the spool, not from us. */
 		strcat(sql, ", \"");
 		strcat(sql, rec->columns[col]);
@@ -654,6 +743,7 @@ store_plan(struct store *s, const struct record *rec)
 	snprintf(s->plan_insert_sql, n + 64, "INSERT INTO %s VALUES ", sql);
 	free(sql);
 	s->plan_types = types;
+	s->plan_skip = skip;
 	s->plan_ncolumns = rec->ncolumns;
 	s->plan_columns = xcalloc((size_t)rec->ncolumns + 1,
 				  sizeof(*s->plan_columns));
@@ -675,7 +765,24 @@ store_copy_row(struct store *s, const struct record *rec,
 
 	if (id == -1)
 		return -1;
-	copybin_row(&s->copy, 3 + rec->ncolumns);
+	/* A value for a column raw_sample lacks: the device that sends
+	 * it is isolated, as at connect. */
+	for (int col = 0; col < rec->ncolumns && id >= 0; col++)
+		if (s->plan_skip[col] && row->values[col].tag != RECORD_NULL) {
+			char why[128];
+
+			snprintf(why, sizeof(why),
+				 "signal '%s' has no column in raw_sample: add "
+				 "it with a migration",
+				 rec->columns[col]);
+			store_isolate(s, row->device, why);
+			id = -2;
+		}
+	if (id == -2) {
+		s->isolated_rows++;
+		return 0;
+	}
+	copybin_row(&s->copy, 3 + s->plan_nfields);
 	copybin_time(&s->copy, row->tick_ms);
 	copybin_int(&s->copy, types[rec->ncolumns], id);
 	copybin_int(&s->copy, types[rec->ncolumns + 1], row->quality);
@@ -683,6 +790,8 @@ store_copy_row(struct store *s, const struct record *rec,
 		const struct record_value *v = &row->values[col];
 		int r = 0;
 
+		if (s->plan_skip[col])
+			continue;
 		if (v->tag == RECORD_NULL)
 			copybin_null(&s->copy);
 		else if (v->tag == RECORD_INT)
@@ -777,7 +886,7 @@ store_insert_send(struct store *s, long *inserted)
 {
 	const unsigned char *p = s->copy.buf + STORE_COPY_HEADER,
 			    *end = s->copy.buf + s->copy.len;
-	int nf = s->plan_ncolumns + 3, per = 65535 / nf;
+	int nf = s->plan_nfields + 3, per = 65535 / nf;
 	const char **values = xcalloc((size_t)per * (size_t)nf, sizeof(char *));
 	int *lengths = xcalloc((size_t)per * (size_t)nf, sizeof(int));
 	int *formats = xcalloc((size_t)per * (size_t)nf, sizeof(int));
@@ -857,7 +966,10 @@ static int
 store_write_tx(struct store *s, const struct record *recs, int n,
 	       uint64_t seq, int skip_stored, long *inserted)
 {
+	long isolated;
+
 	*inserted = 0;
+	s->isolated_rows = 0;
 	if (store_command(s, "BEGIN", 0, NULL) == -1)
 		return -1;
 	for (int k = 0, run; k < n; k += run) {
@@ -872,6 +984,7 @@ store_write_tx(struct store *s, const struct record *recs, int n,
 			rows += recs[k + run].nrows;
 		if (rows == 0)
 			continue;
+		isolated = s->isolated_rows;
 		if (store_copy_build(s, &recs[k], run) == -1)
 			goto rollback;
 		if (skip_stored) {
@@ -880,7 +993,7 @@ store_write_tx(struct store *s, const struct record *recs, int n,
 		} else {
 			if (store_copy_send(s) == -1)
 				goto rollback;
-			*inserted += rows;
+			*inserted += rows - (s->isolated_rows - isolated);
 		}
 	}
 	if ((seq != 0 && store_set_position(s, seq) == -1) ||
@@ -926,7 +1039,7 @@ store_write(struct store *s, const struct record *recs, int n,
 	s->error_is_data = 0;
 	if (store_write_tx(s, recs, n, seq, 1, &inserted) == -1)
 		return -1;
-	s->duplicates = rows - inserted;
+	s->duplicates = rows - inserted - s->isolated_rows;
 	return inserted;
 }
 
@@ -956,7 +1069,7 @@ store_insert(struct store *s, const struct record *rec)
 	if (store_ensure_partitions(s, lo, hi) == -1 ||
 	    store_write_tx(s, rec, 1, 0, 1, &inserted) == -1)
 		return -1;
-	s->duplicates = rec->nrows - inserted;
+	s->duplicates = rec->nrows - inserted - s->isolated_rows;
 	return inserted;
 }
 
@@ -964,6 +1077,12 @@ int
 store_skip(struct store *s, uint64_t seq)
 {
 	return store_set_position(s, seq);
+}
+
+long
+store_isolated(const struct store *s)
+{
+	return s->isolated_rows;
 }
 
 int

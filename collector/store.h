@@ -70,6 +70,11 @@ int store_error_is_data(const struct store *s);
  * written twice, not a failure. */
 long store_duplicates(const struct store *s);
 
+/* How many rows of the last successful store_write or store_insert
+ * belonged to isolated devices (see store.c's store_isolate) and were
+ * left out: lost, to be counted by the caller. */
+long store_isolated(const struct store *s);
+
 /* Recomputes the 10-minute statistics (and daily sums) of the periods
  * that [from_ms, to_ms) touches. Returns the periods written, or -1. */
 int store_rollup(struct store *s, int64_t from_ms, int64_t to_ms);

@@ -254,6 +254,7 @@ ventod_report(struct ventod *v)
 	h.quarantined = ws.quarantined;
 	h.damaged = ws.damaged;
 	h.duplicates = ws.duplicates;
+	h.isolated = ws.isolated;
 	h.newest_ms = ws.newest_ms;
 	writer_put_health(v->writer, &h);
 	if (health_write(v->cfg->state_dir, &h) == -1 &&

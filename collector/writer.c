@@ -48,6 +48,7 @@ struct writer {
 	/* Spool records found missing before they were stored, by cause:
 	 * counted once, by the writer, as it passes the gap. */
 	atomic_llong lost_dropped, lost_damaged;
+	atomic_llong isolated; /* rows of isolated devices, left out */
 	atomic_int db_up;
 	uint64_t acked; /* the last spool record stored, once connected */
 	int64_t retry_at_ms, backoff_ms;
@@ -211,6 +212,8 @@ writer_store_some(struct writer *w)
 	log_debug("writer: stored %d records, %ld rows, up to spool record "
 		  "%" PRIu64, n, rows, seq);
 	atomic_fetch_add(&w->rows, rows);
+	/* store.c has logged which device is isolated and why. */
+	atomic_fetch_add(&w->isolated, store_isolated(w->store));
 	if (store_duplicates(w->store) > 0) {
 		log_warn("writer: %ld rows of spool records up to %" PRIu64
 			 " were stored already; refused, not doubled",
@@ -398,6 +401,7 @@ writer_get_stats(struct writer *w, struct writer_stats *st)
 	st->db_up = atomic_load(&w->db_up);
 	st->quarantined = atomic_load(&w->quarantined_n);
 	st->duplicates = atomic_load(&w->duplicates);
+	st->isolated = atomic_load(&w->isolated);
 }
 
 void

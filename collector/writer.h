@@ -24,6 +24,7 @@ struct writer_stats {
 	int64_t progress_ms;	/* monotonic ms of the last loop turn */
 	long long quarantined;	/* records set aside as refused data */
 	long long duplicates;	/* rows refused as already stored */
+	long long isolated;	/* rows of isolated devices, not stored */
 	int db_up;
 };
 

@@ -5,6 +5,11 @@
 # that is not valid UTF-8, an empty state_dir. The signal catalogue that
 # decides it is raw_sample's columns in a freshly migrated database, name
 # and type, and `ventoctl signals` (--json too) and vento.conf(5) show it.
+# At run time, a device whose rows the database cannot take is isolated
+# with a clear log line while the others are stored: the grid meter after
+# one of its columns was dropped by hand, T02 after the database came to
+# refuse its registration; their rows are counted as lost where the
+# operator looks.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
@@ -51,7 +56,8 @@ n_check "$WORK/empty.conf" || rc=$?
 check_eq "an empty state_dir: -n exits 1" 1 "$rc"
 check "it names file:line" grep -q "empty.conf:$line: state_dir is empty" "$WORK/n.out"
 rc=0
-"$BIN/ventod" -c "$WORK/empty.conf" >"$WORK/empty-run.out" 2>&1 || rc=$?
+# Bounded: a ventod that accepted it would run on.
+timeout 10 "$BIN/ventod" -c "$WORK/empty.conf" >"$WORK/empty-run.out" 2>&1 || rc=$?
 check_eq "and ventod will not start on it" 1 "$rc"
 
 # The catalogue against the database's raw_sample.
@@ -75,4 +81,43 @@ for s in $(cut -d' ' -f1 "$WORK/catalogue.txt"); do
 	grep -q "^$s " "$VENTO_ROOT/etc/man/vento.conf.5" || missing="$missing $s"
 done
 check_eq "vento.conf(5) lists every signal" "" "$missing"
+
+# Run time: the meter's column dropped, T02's registration refused.
+port=$(sed -n 's/.*("T02", "127.0.0.1", \([0-9]*\), 1).*/\1/p' "$conf")
+sed -i "s|^); } );|); },\n  { kind = \"meter\"; profile = \"vento-sim-meter\"; name = \"GRID\"; host = \"127.0.0.1\"; port = $((port + 1)); } );|" "$conf"
+check "with the meter, the configuration passes -n" n_check "$conf"
+vento_psql -c "ALTER TABLE raw_sample DROP COLUMN mmxu_hz" \
+	-c "ALTER TABLE device ADD CONSTRAINT refuse_t02 CHECK (name <> 'T02')" >/dev/null
+vento_start_sim 61
+sim=$SIM
+vento_start_ventod
+ventod=$VENTOD
+check "the other devices are stored" vento_wait_drained 30
+sleep 4
+"$BIN/ventoctl" -c "$conf" status >"$WORK/status.txt" 2>&1
+"$BIN/ventoctl" -c "$conf" check spool >"$WORK/check.txt" 2>&1
+check_rc=$?
+rc=0
+vento_stop "$ventod" || rc=$?
+check_eq "ventod exits 0" 0 "$rc"
+vento_stop "$sim" >/dev/null
+check_clean "$WORK/ventod.log" "$WORK/sim.log"
+q() { vento_psql -c "$1"; }
+stored() { q "SELECT count(*) FROM raw_sample r JOIN device d ON d.id = r.device_id WHERE d.name = '$1'"; }
+check "T01 is stored ($(stored T01) rows)" test "$(stored T01)" -ge 4
+check_eq "T02 is not" 0 "$(stored T02)"
+check_eq "nor the meter" 0 "$(stored GRID)"
+check "the log names T02, isolated, and why" \
+	grep -q 'T02: its rows cannot be stored (registration refused: .*refuse_t02.*): the device is isolated' "$WORK/ventod.log"
+check "the log names the meter and its missing column" \
+	grep -q "GRID: its rows cannot be stored (signal 'mmxu_hz' has no column in raw_sample: add it with a migration): the device is isolated" "$WORK/ventod.log"
+check "once each, not per tick" test "$(grep -c 'the device is isolated' "$WORK/ventod.log")" -eq 2
+isolated=$(vento_health isolated)
+check "the health file counts their rows (${isolated:-none})" test "${isolated:-0}" -ge 8
+check "ventoctl status shows them as lost" grep -q 'LOST since start: .* rows of devices the database cannot store' "$WORK/status.txt"
+check "ventoctl check spool warns ($(cat "$WORK/check.txt"))" \
+	sh -c "test $check_rc -ge 1 && grep -q 'rows of isolated devices' '$WORK/check.txt'"
+vento_compare "$WORK/served.csv"
+check_eq "T01: nothing served went missing" 0 "$(q "SELECT count(*) FROM missing WHERE device = 'T01'")"
+check_stored_as_served
 tap_done
