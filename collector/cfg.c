@@ -622,7 +622,8 @@ cfg_profile(struct cfg_load *l, const char *dir, const char *name,
 }
 
 static const char *const cfg_group_keys[] = {
-	"name", "kind", "profile", "host", "port", "unit", "list", NULL,
+	"name", "kind", "profile", "host", "port", "serial", "unit", "list",
+	NULL,
 };
 
 /* Whether s is valid UTF-8 (shortest forms, no surrogates, at most
@@ -682,6 +683,110 @@ cfg_escape(const char *s, char *out, size_t size)
 	out[len] = '\0';
 }
 
+int
+cfg_device_is_serial(const struct device *d)
+{
+	return d->serial.path[0] != '\0';
+}
+
+/* 1 when a and b are reached over one connection. */
+static int
+cfg_same_link(const struct device *a, const struct device *b)
+{
+	if (cfg_device_is_serial(a) || cfg_device_is_serial(b))
+		return strcmp(a->serial.path, b->serial.path) == 0;
+	return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* The link's name for messages: "10.0.0.5 port 502" or "/dev/ttyUSB0". */
+static const char *
+cfg_link_name(const struct device *d)
+{
+	static __thread char buf[128];
+
+	if (cfg_device_is_serial(d))
+		return d->serial.path;
+	snprintf(buf, sizeof(buf), "%s port %d", d->host, d->port);
+	return buf;
+}
+
+/* Numbers the links: devices on one connection share its index, in the
+ * order they first appear. Two devices on one serial line must agree on
+ * its settings. */
+static void
+cfg_assign_links(struct cfg_load *l, const char *file)
+{
+	struct config *c = l->c;
+
+	c->nlinks = 0;
+	for (int i = 0; i < c->ndevices; i++) {
+		struct device *d = &c->devices[i];
+		int j;
+
+		for (j = 0; j < i; j++)
+			if (cfg_same_link(&c->devices[j], d))
+				break;
+		if (j == i) {
+			d->link = c->nlinks++;
+			continue;
+		}
+		d->link = c->devices[j].link;
+		if (cfg_device_is_serial(d) &&
+		    (d->serial.baud != c->devices[j].serial.baud ||
+		     d->serial.parity != c->devices[j].serial.parity ||
+		     d->serial.data_bits != c->devices[j].serial.data_bits ||
+		     d->serial.stop_bits != c->devices[j].serial.stop_bits))
+			cfg_error_at(l, file, d->line,
+				     "device '%s': serial line %s has other "
+				     "settings for device '%s' (line %d)",
+				     d->name, d->serial.path,
+				     c->devices[j].name, c->devices[j].line);
+	}
+}
+
+static const char *const cfg_serial_keys[] = {
+	"device", "baud", "parity", "data_bits", "stop_bits", NULL,
+};
+
+/* serial = { device = "/dev/ttyUSB0"; baud = 19200; parity = "even";
+ * data_bits = 8; stop_bits = 1; }: Modbus RTU's usual 19200 8E1 where
+ * not said. */
+static void
+cfg_parse_serial(struct cfg_load *l, const config_setting_t *g,
+		 const char *file, struct serial_line *line)
+{
+	char parity[8];
+
+	line->baud = 19200;
+	line->parity = 'E';
+	line->data_bits = 8;
+	line->stop_bits = 1;
+	if (!config_setting_is_group(g)) {
+		cfg_error(l, g, file, "serial must be a group { device = ...; }");
+		return;
+	}
+	cfg_check_keys(l, g, file, cfg_serial_keys);
+	if (cfg_string(l, g, file, "device", line->path, sizeof(line->path)) != 1 ||
+	    line->path[0] != '/')
+		cfg_error(l, g, file, "serial: device must be the path of a "
+			  "tty, such as \"/dev/ttyUSB0\"");
+	cfg_int(l, g, file, "baud", 300, 921600, &line->baud);
+	if (cfg_string(l, g, file, "parity", parity, sizeof(parity)) == 1) {
+		if (strcmp(parity, "none") == 0)
+			line->parity = 'N';
+		else if (strcmp(parity, "even") == 0)
+			line->parity = 'E';
+		else if (strcmp(parity, "odd") == 0)
+			line->parity = 'O';
+		else
+			cfg_error(l, config_setting_get_member(g, "parity"),
+				  file, "parity '%s' is none, even or odd",
+				  parity);
+	}
+	cfg_int(l, g, file, "data_bits", 7, 8, &line->data_bits);
+	cfg_int(l, g, file, "stop_bits", 1, 2, &line->stop_bits);
+}
+
 static void
 cfg_add_device(struct cfg_load *l, const struct device *d,
 	       const config_setting_t *where, const char *file)
@@ -712,20 +817,28 @@ cfg_add_device(struct cfg_load *l, const struct device *d,
 	/* Two devices answering to one unit on one connection would store
 	 * one device's values as both. */
 	for (int i = 0; i < c->ndevices; i++)
-		if (c->devices[i].port == d->port &&
-		    c->devices[i].unit == d->unit &&
-		    strcmp(c->devices[i].host, d->host) == 0) {
+		if (cfg_same_link(&c->devices[i], d) &&
+		    c->devices[i].unit == d->unit) {
 			cfg_error(l, where, file,
-				  "device '%s': unit %d at %s port %d is device "
-				  "'%s' already (line %d)",
-				  d->name, d->unit, d->host, d->port,
+				  "device '%s': unit %d on %s is device '%s' "
+				  "already (line %d)",
+				  d->name, d->unit, cfg_link_name(d),
 				  c->devices[i].name, c->devices[i].line);
 			return;
 		}
-	if (d->port == 0)
-		cfg_error(l, where, file, "device '%s' has no port", d->name);
-	if (d->host[0] == '\0')
-		cfg_error(l, where, file, "device '%s' has no host", d->name);
+	if (cfg_device_is_serial(d)) {
+		if (d->host[0] || d->port)
+			cfg_error(l, where, file,
+				  "device '%s': a serial device has no host or "
+				  "port", d->name);
+	} else {
+		if (d->port == 0)
+			cfg_error(l, where, file, "device '%s' has no port",
+				  d->name);
+		if (d->host[0] == '\0')
+			cfg_error(l, where, file, "device '%s' has no host",
+				  d->name);
+	}
 	if (c->ndevices >= CFG_MAX_DEVICES) {
 		cfg_error(l, where, file, "more than %d devices",
 			  CFG_MAX_DEVICES);
@@ -753,8 +866,8 @@ cfg_parse_list_entry(struct cfg_load *l, const config_setting_t *e,
 		s = config_setting_get_string_elem(e, 0);
 	} else {
 		cfg_error(l, e, file,
-			  "expected (\"name\", \"host\", port, unit) or "
-			  "\"name\"");
+			  "expected (\"name\", \"host\", port, unit), "
+			  "(\"name\", unit) or \"name\"");
 		return;
 	}
 	if (s == NULL || strlen(s) >= sizeof(d.name)) {
@@ -764,6 +877,25 @@ cfg_parse_list_entry(struct cfg_load *l, const config_setting_t *e,
 		return;
 	}
 	snprintf(d.name, sizeof(d.name), "%s", s);
+	if (n == 2 && config_setting_type(config_setting_get_elem(e, 1)) ==
+			      CONFIG_TYPE_INT) {
+		/* ("name", unit): a unit behind the group's link. */
+		int unit = config_setting_get_int(config_setting_get_elem(e, 1));
+
+		if (unit < 0 || unit > 255)
+			cfg_error(l, e, file,
+				  "device '%s': unit id out of range 0..255",
+				  d.name);
+		else
+			d.unit = unit;
+		cfg_add_device(l, &d, e, file);
+		return;
+	}
+	if (n >= 2 && cfg_device_is_serial(&d)) {
+		cfg_error(l, e, file, "device '%s': on a serial line, an entry "
+			  "is (\"name\", unit)", d.name);
+		return;
+	}
 	if (n >= 2) {
 		s = config_setting_get_string_elem(e, 1);
 		if (s == NULL || strlen(s) >= sizeof(d.host))
@@ -832,6 +964,9 @@ cfg_parse_group(struct cfg_load *l, const config_setting_t *g,
 					file);
 	cfg_string(l, g, file, "host", d.host, sizeof(d.host));
 	cfg_int(l, g, file, "port", 1, 65535, &d.port);
+	if (config_setting_get_member(g, "serial"))
+		cfg_parse_serial(l, config_setting_get_member(g, "serial"),
+				 file, &d.serial);
 	cfg_int(l, g, file, "unit", 0, 255, &d.unit);
 	list = config_setting_get_member(g, "list");
 	if (config_setting_get_member(g, "name")) {
@@ -1120,6 +1255,7 @@ cfg_load(const char *path)
 	}
 	if ((g = config_setting_get_member(root, "farm")) != NULL)
 		cfg_parse_farm(&l, g, path);
+	cfg_assign_links(&l, path);
 	free(profile_dir);
 	config_destroy(&lc);
 	if (l.errors) {

@@ -11,11 +11,29 @@ enum device_kind {
 	DEVICE_METER, /* a grid meter at the point of connection */
 };
 
+/* A serial line that Modbus RTU devices share. */
+struct serial_line {
+	char path[108]; /* the tty, e.g. /dev/ttyUSB0 */
+	int baud;
+	char parity;	/* 'N', 'E' or 'O' */
+	int data_bits;	/* 7 or 8 */
+	int stop_bits;	/* 1 or 2 */
+};
+
+/*
+ * A device is a unit id behind a link. A link is one connection: a TCP
+ * host and port, or a serial line. Several devices share a link when they
+ * sit behind one gateway (units at one host and port) or hang on one
+ * RS-485 line; each device of the 40 turbines with its own address has a
+ * link of its own.
+ */
 struct device {
 	char name[DEVICE_NAME_MAX];
-	char host[64];
+	char host[64];	/* TCP; empty for a serial device */
 	int port;
+	struct serial_line serial; /* RTU when serial.path is set */
 	int unit; /* Modbus unit id */
+	int link; /* index of its link: devices on one connection share it */
 	enum device_kind kind;
 	const struct profile *profile;
 	int line;
@@ -52,6 +70,7 @@ struct config {
 	int nprofiles;
 	struct device *devices;
 	int ndevices;
+	int nlinks; /* connections: devices[i].link is below it */
 	/* The signal columns of the raw table: every signal name of every
 	 * profile in use, in first-seen order; signal.column indexes it. */
 	char (*columns)[PROFILE_NAME_MAX];
@@ -72,6 +91,9 @@ struct config {
 struct config *cfg_load(const char *path);
 
 void cfg_free(struct config *c);
+
+/* 1 when the device is reached over a serial line (Modbus RTU). */
+int cfg_device_is_serial(const struct device *d);
 
 /* Returns the device with that name, or NULL. */
 const struct device *cfg_find_device(const struct config *c,

@@ -1,6 +1,7 @@
-/* link.c - a device's Modbus TCP connection: connecting, reading, sorting
- * errors and backing off. It only ever reads: no write function of
- * libmodbus is called anywhere in vento.
+/* link.c - one Modbus connection, a TCP host and port or a serial line
+ * (RTU), and the units read over it: connecting, reading, sorting errors
+ * and backing off. It only ever reads: no write function of libmodbus is
+ * called anywhere in vento.
  *
  * libmodbus 3.1.6 waits for a reply with select(2), whose fd_set holds only
  * descriptors below FD_SETSIZE (1024); glibc aborts on a larger one. A farm
@@ -62,6 +63,9 @@ struct link {
 	unsigned rand_state; /* for jitter; per link, so no shared state */
 	int exception;
 	uint16_t tid;		 /* the last request's transaction id */
+	int unit;		 /* the unit the next reads address */
+	int rtu;		 /* 1: a serial line, spoken in Modbus RTU */
+	int shared;		 /* 1: several units are read over it */
 	char why[ADU_WHY_MAX]; /* what the last bad reply got wrong */
 };
 
@@ -80,6 +84,8 @@ link_open(const struct device *d, double timeout)
 	struct link *l = xcalloc(1, sizeof(*l));
 
 	l->device = d;
+	l->unit = d->unit;
+	l->rtu = cfg_device_is_serial(d);
 	l->timeout = timeout;
 	l->backoff = LINK_BACKOFF_MIN;
 	l->lent = -1;
@@ -189,6 +195,73 @@ link_connect_socket(const struct link *l)
 	return fd;
 }
 
+/* Opens the serial line. libmodbus frames RTU itself and checks a
+ * reply's CRC, unit, function and count against the request. */
+static int
+link_connect_rtu(struct link *l)
+{
+	const struct serial_line *line = &l->device->serial;
+	uint32_t sec = (uint32_t)l->timeout;
+	uint32_t usec = (uint32_t)((l->timeout - sec) * 1e6);
+	int e;
+
+	l->ctx = modbus_new_rtu(line->path, line->baud, line->parity,
+				line->data_bits, line->stop_bits);
+	if (l->ctx == NULL)
+		return -1;
+	modbus_set_response_timeout(l->ctx, sec, usec);
+	modbus_set_byte_timeout(l->ctx, 0, 0);
+	modbus_set_error_recovery(l->ctx, MODBUS_ERROR_RECOVERY_NONE);
+	if (modbus_connect(l->ctx) == -1) {
+		e = errno;
+		modbus_free(l->ctx);
+		l->ctx = NULL;
+		errno = e;
+		return -1;
+	}
+	l->fd = modbus_get_socket(l->ctx);
+	/* What the line held before we opened it answers nobody's request. */
+	modbus_flush(l->ctx);
+	log_debug("%s: opened %s, %d %d%c%d", l->device->name, line->path,
+		  line->baud, line->data_bits, line->parity, line->stop_bits);
+	return 0;
+}
+
+/* One read on the serial line, through libmodbus's own read functions. */
+static int
+link_do_read_rtu(struct link *l, const struct plan_block *b, uint16_t *regs)
+{
+	uint8_t bits[PLAN_MAX_BITS];
+	int n;
+
+	modbus_set_slave(l->ctx, l->unit);
+	switch (b->fc) {
+	case FC_COILS:
+	case FC_DISCRETE_INPUTS:
+		n = b->fc == FC_COILS
+			    ? modbus_read_bits(l->ctx, b->address, b->count, bits)
+			    : modbus_read_input_bits(l->ctx, b->address,
+						     b->count, bits);
+		for (int i = 0; i < n; i++)
+			regs[i] = bits[i];
+		break;
+	case FC_HOLDING_REGISTERS:
+		n = modbus_read_registers(l->ctx, b->address, b->count, regs);
+		break;
+	default:
+		n = modbus_read_input_registers(l->ctx, b->address, b->count,
+						regs);
+		break;
+	}
+	if (n != -1 && n != b->count) {
+		snprintf(l->why, sizeof(l->why), "%d values, not %d", n,
+			 b->count);
+		errno = EMBBADDATA;
+		return -1;
+	}
+	return n == -1 ? -1 : 0;
+}
+
 static int
 link_connect(struct link *l)
 {
@@ -197,6 +270,8 @@ link_connect(struct link *l)
 	uint32_t usec = (uint32_t)((l->timeout - sec) * 1e6);
 	int fd, on = 1, idle = 10, intvl = 5, cnt = 3;
 
+	if (l->rtu)
+		return link_connect_rtu(l);
 	fd = link_connect_socket(l);
 	if (fd == -1)
 		return -1;
@@ -272,7 +347,7 @@ link_do_read_on(struct link *l, const struct plan_block *b, uint16_t *regs)
 		errno = EMBBADDATA;
 		return -1;
 	}
-	adu_request_build(req, ++l->tid, l->device->unit, b->fc, b->address,
+	adu_request_build(req, ++l->tid, l->unit, b->fc, b->address,
 			  b->count);
 	do
 		sent = send(fd, req, sizeof(req), MSG_NOSIGNAL);
@@ -327,7 +402,8 @@ link_do_read(struct link *l, const struct plan_block *b, uint16_t *regs)
 		}
 		modbus_set_socket(l->ctx, l->lent);
 	}
-	return link_do_read_on(l, b, regs);
+	return l->rtu ? link_do_read_rtu(l, b, regs)
+		      : link_do_read_on(l, b, regs);
 }
 
 int
@@ -364,11 +440,36 @@ link_read(struct link *l, const struct plan_block *b, uint16_t *regs,
 		 * a link error too, and closes the connection: what follows
 		 * it on the socket is out of step with our requests. */
 		*quality = e == ETIMEDOUT ? QUALITY_TIMEOUT : QUALITY_LINK;
-		link_disconnect(l);
-		link_schedule_retry(l);
+		if (l->shared && e == ETIMEDOUT) {
+			/* One unit that does not answer says nothing about
+			 * the others behind the gateway or on the line: the
+			 * unit waits its own backoff (the poller's), the link
+			 * drops only what may still arrive late. */
+			if (l->rtu) {
+				modbus_flush(l->ctx);
+			} else {
+				link_disconnect(l);
+				l->retry_at = 0;
+			}
+		} else {
+			link_disconnect(l);
+			link_schedule_retry(l);
+		}
 	}
 	errno = e;
 	return -1;
+}
+
+void
+link_set_unit(struct link *l, int unit)
+{
+	l->unit = unit;
+}
+
+void
+link_set_shared(struct link *l)
+{
+	l->shared = 1;
 }
 
 const char *

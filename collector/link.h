@@ -1,5 +1,6 @@
-/* link.h - one Modbus TCP connection to one device, owned by that device's
- * poller thread (libmodbus contexts are not thread-safe). */
+/* link.h - one Modbus connection (TCP, or RTU on a serial line) to the
+ * devices behind it, owned by one poller thread (libmodbus contexts are not
+ * thread-safe). */
 #ifndef VENTO_LINK_H
 #define VENTO_LINK_H
 
@@ -14,9 +15,20 @@ struct link;
  * database, the spool, the state files, and those lent to libmodbus. */
 #define LINK_SPARE_FDS 1024
 
-/* Prepares a link to d; it connects on the first read. timeout is the reply
- * timeout in seconds. Returns the link; free with link_close. */
+/* Prepares the link that reaches d (its host and port, or its serial
+ * line); it connects on the first read, and reads address d's unit until
+ * link_set_unit says otherwise. timeout is the reply timeout in seconds.
+ * Returns the link; free with link_close. */
 struct link *link_open(const struct device *d, double timeout);
+
+/* The unit id the following reads address: a gateway or a serial line
+ * reaches several. */
+void link_set_unit(struct link *l, int unit);
+
+/* Marks a link that several units share: a unit's timeout then costs the
+ * link no backoff (its connection is renewed at once, or a serial line
+ * flushed), since the other units still answer. */
+void link_set_shared(struct link *l);
 
 /* Closes the connection and frees the link. Accepts NULL. */
 void link_close(struct link *l);

@@ -1,8 +1,14 @@
-/* poller.c - a device's polling thread. It sleeps to absolute deadlines on
- * CLOCK_MONOTONIC, so neither a slow read nor a wall-clock step shifts the
- * schedule, and stamps each sample with the scheduled wall-clock tick, not
- * the moment the reply came. It shares nothing with other pollers; it talks
- * to the writer through the queue only. */
+/* poller.c - a link's polling thread: the devices behind one connection,
+ * polled in turn, one request at a time. It sleeps to absolute deadlines
+ * on CLOCK_MONOTONIC, so neither a slow read nor a wall-clock step shifts
+ * the schedule, and stamps each sample with the scheduled wall-clock tick,
+ * not the moment the reply came. It shares nothing with other pollers; it
+ * talks to the writer through the queue only.
+ *
+ * A unit that does not answer on a link it shares (a gateway, a serial
+ * line) costs the others its timeout once, then waits a backoff of its own
+ * (1 to 60 s, doubling, jittered) in which its rows say why without a
+ * request being sent, so that the others keep their schedule. */
 #include <errno.h>
 #include <inttypes.h>
 #include <modbus.h>
@@ -18,23 +24,40 @@
 #include "poller.h"
 #include "xmalloc.h"
 
+#define POLLER_UNIT_BACKOFF_MIN 1000000000LL  /* ns before the first retry */
+#define POLLER_UNIT_BACKOFF_MAX 60000000000LL /* the cap */
+
+/* One device behind the link. */
+struct poller_device {
+	const struct device *dev;
+	int index; /* into config.devices */
+	const struct plan *plan;
+	int64_t resume_ms; /* poller_start's: the first tick to give a row */
+	/* On a shared link, a unit that timed out is left alone until
+	 * retry_at (monotonic ns); its rows carry wait_quality meanwhile. */
+	int64_t backoff, retry_at;
+	int wait_quality;
+	unsigned rand_state;
+	struct log_limit complain;
+	atomic_llong last_ok_ms;
+};
+
 struct poller {
 	pthread_t thread;
 	const struct config *cfg;
-	const struct device *dev;
-	const struct plan *plan;
+	struct poller_device *devs;
+	int ndevs;
 	struct queue *queue;
 	struct link *link;
-	int index;
+	int shared; /* more than one device on the link */
 	/* The stop flag, and the condition a poller sleeps on, so that a
 	 * stop wakes it at once and a tick costs one wake-up. */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int stop;
-	int64_t resume_ms; /* poller_start's; then the next tick to poll */
-	atomic_llong ticks, failed, missed, last_ok_ms;
+	int64_t next_ms; /* the next tick to poll, for poller_stop */
+	atomic_llong ticks, failed, missed;
 	atomic_uint late[POLLER_LATE_BUCKETS];
-	struct log_limit complain;
 	uint16_t regs[PLAN_MAX_BITS];
 };
 
@@ -47,56 +70,66 @@ poller_clock_ns(clockid_t clock)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Where the link is, for a log line: "10.0.0.5:502" or "/dev/ttyUSB0". */
+static const char *
+poller_where(const struct device *d, char *buf, size_t size)
+{
+	if (cfg_device_is_serial(d))
+		snprintf(buf, size, "%s unit %d", d->serial.path, d->unit);
+	else
+		snprintf(buf, size, "%s:%d", d->host, d->port);
+	return buf;
+}
+
 static void
-poller_complain(struct poller *p, const struct plan_block *b, int quality,
-		int err)
+poller_complain(struct poller *p, struct poller_device *pd,
+		const struct plan_block *b, int quality, int err)
 {
 	static const char *const tables[] = {
 		"", "coils", "discrete inputs", "holding registers",
 		"input registers",
 	};
+	const struct device *d = pd->dev;
+	int first = b->address + d->profile->address_base;
+	int last = first + b->count - 1;
 	unsigned held = 0;
+	char where[160];
 
-	if (!log_limit_pass(&p->complain, &held))
+	if (!log_limit_pass(&pd->complain, &held))
 		return;
+	poller_where(d, where, sizeof(where));
 	if (quality == QUALITY_EXCEPTION)
-		log_warn("%s: %s %d..%d: exception %d (%s)%s", p->dev->name,
-			 tables[b->fc], b->address + p->dev->profile->address_base,
-			 b->address + p->dev->profile->address_base + b->count - 1,
+		log_warn("%s: %s %d..%d: exception %d (%s)%s", d->name,
+			 tables[b->fc], first, last,
 			 link_last_exception(p->link), modbus_strerror(err),
 			 held ? " (and earlier errors held back)" : "");
 	else if (err == EMBBADDATA)
-		log_warn("%s: %s:%d %s %d..%d: reply refused: %s%s",
-			 p->dev->name, p->dev->host, p->dev->port,
-			 tables[b->fc],
-			 b->address + p->dev->profile->address_base,
-			 b->address + p->dev->profile->address_base + b->count - 1,
+		log_warn("%s: %s %s %d..%d: reply refused: %s%s", d->name,
+			 where, tables[b->fc], first, last,
 			 link_last_mismatch(p->link),
 			 held ? " (and earlier errors held back)" : "");
 	else
-		log_warn("%s: %s:%d %s %d..%d: %s%s", p->dev->name,
-			 p->dev->host, p->dev->port, tables[b->fc],
-			 b->address + p->dev->profile->address_base,
-			 b->address + p->dev->profile->address_base + b->count - 1,
-			 modbus_strerror(err),
+		log_warn("%s: %s %s %d..%d: %s%s", d->name, where,
+			 tables[b->fc], first, last, modbus_strerror(err),
 			 held ? " (and earlier errors held back)" : "");
 	if (held)
-		log_warn("%s: %u similar errors not logged", p->dev->name,
-			 held);
+		log_warn("%s: %u similar errors not logged", d->name, held);
 }
 
 /* Decodes the signals of block b from p->regs into s. */
 static void
-poller_decode_block(struct poller *p, int b, struct sample *s)
+poller_decode_block(struct poller *p, struct poller_device *pd, int b,
+		    struct sample *s)
 {
-	const struct profile *pr = p->dev->profile;
-	const struct plan_block *bl = &p->plan->blocks[b];
+	const struct profile *pr = pd->dev->profile;
+	const struct plan_block *bl = &pd->plan->blocks[b];
 
 	for (int i = 0; i < pr->nsignals; i++) {
 		const struct signal *sig = &pr->signals[i];
 		struct sample_value *v = &s->values[i];
+		unsigned held = 0;
 
-		if (p->plan->block_of[i] != b)
+		if (pd->plan->block_of[i] != b)
 			continue;
 		if (profile_signal_decode(sig, p->regs + (sig->address - bl->address),
 					  &v->iv, &v->fv) == 0) {
@@ -105,75 +138,36 @@ poller_decode_block(struct poller *p, int b, struct sample *s)
 		}
 		if (s->quality < QUALITY_DECODE)
 			s->quality = QUALITY_DECODE;
-		unsigned held = 0;
-		if (log_limit_pass(&p->complain, &held))
-			log_warn("%s: register %d (%s): %s", p->dev->name,
+		if (log_limit_pass(&pd->complain, &held))
+			log_warn("%s: register %d (%s): %s", pd->dev->name,
 				 sig->address + pr->address_base, sig->name,
 				 errno == EDOM ? "not a finite number"
 					       : "value out of range");
 	}
 }
 
-static void
-poller_poll(struct poller *p, int64_t tick_ms, int slow_due)
+static struct sample *
+poller_sample(const struct poller_device *pd, int64_t tick_ms, int quality)
 {
-	const struct profile *pr = p->dev->profile;
+	const struct profile *pr = pd->dev->profile;
 	struct sample *s = xcalloc(1, sizeof(*s) + (size_t)pr->nsignals *
 							   sizeof(s->values[0]));
 
 	s->tick_ms = tick_ms;
-	s->device = p->index;
+	s->device = pd->index;
 	s->nvalues = pr->nsignals;
-	for (int b = 0; b < p->plan->nblocks; b++) {
-		const struct plan_block *bl = &p->plan->blocks[b];
-		int quality = QUALITY_OK;
-
-		if (bl->poll_class == CLASS_SLOW && !slow_due)
-			continue;
-		if (link_read(p->link, bl, p->regs, &quality) == -1) {
-			int err = errno;
-
-			/* A link closed by this tick's failure fails the next
-			 * reads at once: the row keeps the first failure's
-			 * quality, which names the cause, and the log says
-			 * nothing more. */
-			if (err == ENOTCONN && s->quality != QUALITY_OK)
-				continue;
-			if (quality > s->quality)
-				s->quality = quality;
-			if (err != ENOTCONN)
-				poller_complain(p, bl, quality, err);
-			continue;
-		}
-		poller_decode_block(p, b, s);
-	}
-	link_release(p->link);
-	plugin_derive(pr, s);
-	atomic_fetch_add(&p->ticks, 1);
-	if (s->quality == QUALITY_OK)
-		atomic_store(&p->last_ok_ms, tick_ms);
-	else
-		atomic_fetch_add(&p->failed, 1);
-	queue_push(p->queue, s);
+	s->quality = quality;
+	return s;
 }
 
-/* A tick that could not be polled on time still gets its row, with no
- * value and quality missed: the rows of a device have no gaps, and the
- * count shows in the health file. */
 static void
-poller_miss(struct poller *p, int64_t tick_ms)
+poller_queue(struct poller *p, struct poller_device *pd, struct sample *s)
 {
-	const struct profile *pr = p->dev->profile;
-	struct sample *s = xcalloc(1, sizeof(*s) + (size_t)pr->nsignals *
-							   sizeof(s->values[0]));
-
-	s->tick_ms = tick_ms;
-	s->device = p->index;
-	s->nvalues = pr->nsignals;
-	s->quality = QUALITY_MISSED;
 	atomic_fetch_add(&p->ticks, 1);
-	atomic_fetch_add(&p->failed, 1);
-	atomic_fetch_add(&p->missed, 1);
+	if (s->quality == QUALITY_OK)
+		atomic_store(&pd->last_ok_ms, s->tick_ms);
+	else
+		atomic_fetch_add(&p->failed, 1);
 	queue_push(p->queue, s);
 }
 
@@ -216,6 +210,109 @@ poller_add_lateness(struct poller *p, unsigned long long *hist)
 						memory_order_relaxed);
 }
 
+/* After a unit's poll on a shared link: a timeout, or a gateway's word
+ * that it could not reach the unit (exceptions 10 and 11), starts (or
+ * doubles) its own backoff; anything else ends it. */
+static void
+poller_unit_backoff(struct poller_device *pd, int quality, int exception,
+		    int64_t now)
+{
+	double jitter;
+
+	if (quality != QUALITY_TIMEOUT &&
+	    !(quality == QUALITY_EXCEPTION &&
+	      (exception == MODBUS_EXCEPTION_GATEWAY_PATH ||
+	       exception == MODBUS_EXCEPTION_GATEWAY_TARGET))) {
+		pd->backoff = POLLER_UNIT_BACKOFF_MIN;
+		pd->retry_at = 0;
+		return;
+	}
+	jitter = 0.5 + 0.5 * (double)rand_r(&pd->rand_state) / RAND_MAX;
+	pd->retry_at = now + (int64_t)((double)pd->backoff * jitter);
+	pd->wait_quality = quality;
+	pd->backoff *= 2;
+	if (pd->backoff > POLLER_UNIT_BACKOFF_MAX)
+		pd->backoff = POLLER_UNIT_BACKOFF_MAX;
+}
+
+/* Polls one device for one tick and queues its sample. deadline is the
+ * tick's scheduled start: its lateness is counted to the end of its last
+ * read. */
+static void
+poller_poll_device(struct poller *p, struct poller_device *pd, int64_t tick_ms,
+		   int slow_due, int64_t deadline)
+{
+	struct sample *s;
+	int64_t now = poller_clock_ns(CLOCK_MONOTONIC);
+
+	if (p->shared && now < pd->retry_at) {
+		poller_queue(p, pd, poller_sample(pd, tick_ms, pd->wait_quality));
+		return;
+	}
+	s = poller_sample(pd, tick_ms, QUALITY_OK);
+	link_set_unit(p->link, pd->dev->unit);
+	for (int b = 0; b < pd->plan->nblocks; b++) {
+		const struct plan_block *bl = &pd->plan->blocks[b];
+		int quality = QUALITY_OK;
+
+		if (bl->poll_class == CLASS_SLOW && !slow_due)
+			continue;
+		if (link_read(p->link, bl, p->regs, &quality) == -1) {
+			int err = errno;
+
+			/* A link closed by this tick's failure fails the next
+			 * reads at once: the row keeps the first failure's
+			 * quality, which names the cause, and the log says
+			 * nothing more. */
+			if (err == ENOTCONN && s->quality != QUALITY_OK)
+				continue;
+			if (quality > s->quality)
+				s->quality = quality;
+			if (err != ENOTCONN)
+				poller_complain(p, pd, bl, quality, err);
+			/* A unit that timed out has no more to say this
+			 * tick: its other blocks would only cost the link
+			 * their timeouts too. */
+			if (p->shared && quality == QUALITY_TIMEOUT)
+				break;
+			continue;
+		}
+		poller_decode_block(p, pd, b, s);
+	}
+	now = poller_clock_ns(CLOCK_MONOTONIC);
+	poller_count_lateness(p, now - deadline);
+	if (p->shared)
+		poller_unit_backoff(pd, s->quality, link_last_exception(p->link),
+				    now);
+	plugin_derive(pd->dev->profile, s);
+	poller_queue(p, pd, s);
+}
+
+static void
+poller_poll(struct poller *p, int64_t tick_ms, int slow_due, int64_t deadline)
+{
+	for (int k = 0; k < p->ndevs; k++)
+		poller_poll_device(p, &p->devs[k], tick_ms, slow_due, deadline);
+	link_release(p->link);
+}
+
+/* A tick that could not be polled on time still gets its row, with no
+ * value and quality missed, for each device that should have one: the
+ * rows of a device have no gaps, and the count shows in the health
+ * file. */
+static void
+poller_miss(struct poller *p, int64_t tick_ms)
+{
+	for (int k = 0; k < p->ndevs; k++) {
+		struct poller_device *pd = &p->devs[k];
+
+		if (pd->resume_ms == 0 || tick_ms < pd->resume_ms)
+			continue;
+		poller_queue(p, pd, poller_sample(pd, tick_ms, QUALITY_MISSED));
+		atomic_fetch_add(&p->missed, 1);
+	}
+}
+
 /* Sleeps until the monotonic deadline (ns) or a stop request, whichever
  * comes first. Returns 1 when asked to stop. */
 static int
@@ -249,6 +346,19 @@ poller_sleep_until(struct poller *p, int64_t deadline)
  * schedule starts afresh (poller_run says so). */
 #define POLLER_RESUME_MAX_NS (3600LL * 1000000000)
 
+/* The earliest tick any device resumes at, in ms, or 0 for none. */
+static int64_t
+poller_resume_ms(const struct poller *p)
+{
+	int64_t first = 0;
+
+	for (int k = 0; k < p->ndevs; k++)
+		if (p->devs[k].resume_ms > 0 &&
+		    (first == 0 || p->devs[k].resume_ms < first))
+			first = p->devs[k].resume_ms;
+	return first;
+}
+
 static void *
 poller_run(void *arg)
 {
@@ -260,7 +370,7 @@ poller_run(void *arg)
 	/* Ticks fall on whole multiples of the interval in UTC, so every
 	 * device's rows of one tick share one timestamp. */
 	int64_t tick = (real / interval + 1) * interval;
-	int64_t resume = p->resume_ms * 1000000;
+	int64_t resume = poller_resume_ms(p) * 1000000;
 	int64_t deadline;
 	int first = 1;
 
@@ -275,23 +385,23 @@ poller_run(void *arg)
 	} else if (resume > 0) {
 		log_warn("%s: cannot resume at tick %" PRId64 " (the wall clock "
 			 "moved); polling from the next tick",
-			 p->dev->name, p->resume_ms);
+			 p->devs[0].dev->name, resume / 1000000);
 	}
 	deadline = mono + (tick - real) + POLLER_PHASE;
-	p->resume_ms = tick / 1000000;
+	p->next_ms = tick / 1000000;
 	while (!poller_sleep_until(p, deadline)) {
 		int64_t late, drift;
 
-		poller_poll(p, tick / 1000000, first || tick % slow < interval);
+		poller_poll(p, tick / 1000000, first || tick % slow < interval,
+			    deadline);
 		mono = poller_clock_ns(CLOCK_MONOTONIC);
-		poller_count_lateness(p, mono - deadline);
 		first = 0;
 		tick += interval;
 		deadline += interval;
 		late = mono - deadline;
 		if (late >= 0) {
 			/* The poll overran whole ticks: skip them rather than
-			 * fire a burst, each with its row of quality missed. */
+			 * fire a burst, each with its rows of quality missed. */
 			int64_t skip = late / interval + 1;
 
 			for (int64_t k = 0; k < skip; k++)
@@ -309,14 +419,14 @@ poller_run(void *arg)
 		if (llabs(drift) > interval / 2) {
 			log_warn("%s: wall clock stepped by %+" PRId64
 				 " ms; stamps follow it",
-				 p->dev->name, drift / 1000000);
+				 p->devs[0].dev->name, drift / 1000000);
 			tick = (real / interval + 1) * interval;
 			deadline = mono + (tick - real) + POLLER_PHASE;
 		} else if (llabs(drift) > 1000000) {
 			deadline -= drift;
 		}
 		/* Read by poller_stop after the join: no lock needed. */
-		p->resume_ms = tick / 1000000;
+		p->next_ms = tick / 1000000;
 	}
 	return NULL;
 }
@@ -327,12 +437,14 @@ poller_free(struct poller *p)
 	link_close(p->link);
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
+	free(p->devs);
 	free(p);
 }
 
 struct poller *
-poller_start(const struct config *c, int device, const struct plan *pl,
-	     struct queue *q, int64_t resume_ms)
+poller_start(const struct config *c, const int *devices, int ndevices,
+	     const struct plan *const *plans, struct queue *q,
+	     const int64_t *resume_ms)
 {
 	struct poller *p = xcalloc(1, sizeof(*p));
 	pthread_condattr_t cattr;
@@ -340,13 +452,24 @@ poller_start(const struct config *c, int device, const struct plan *pl,
 	int e;
 
 	p->cfg = c;
-	p->dev = &c->devices[device];
-	p->index = device;
-	p->plan = pl;
 	p->queue = q;
-	p->resume_ms = resume_ms;
-	p->link = link_open(p->dev, c->timeout);
-	p->complain.interval = 60;
+	p->devs = xcalloc((size_t)ndevices, sizeof(*p->devs));
+	p->ndevs = ndevices;
+	for (int k = 0; k < ndevices; k++) {
+		struct poller_device *pd = &p->devs[k];
+
+		pd->dev = &c->devices[devices[k]];
+		pd->index = devices[k];
+		pd->plan = plans[k];
+		pd->resume_ms = resume_ms ? resume_ms[k] : 0;
+		pd->backoff = POLLER_UNIT_BACKOFF_MIN;
+		pd->rand_state = (unsigned)devices[k] * 2654435761u;
+		pd->complain.interval = 60;
+	}
+	p->link = link_open(p->devs[0].dev, c->timeout);
+	p->shared = ndevices > 1;
+	if (p->shared)
+		link_set_shared(p->link);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_init(&cattr);
 	pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
@@ -383,16 +506,22 @@ poller_stop(struct poller *p)
 		return 0;
 	poller_request_stop(p);
 	pthread_join(p->thread, NULL);
-	next = p->resume_ms;
+	next = p->next_ms;
 	poller_free(p);
 	return next;
 }
 
 void
-poller_get_stats(struct poller *p, struct poller_stats *st)
+poller_get_stats(struct poller *p, int64_t fresh_ms, struct poller_stats *st)
 {
 	st->ticks = atomic_load(&p->ticks);
 	st->failed = atomic_load(&p->failed);
 	st->missed = atomic_load(&p->missed);
-	st->last_ok_ms = atomic_load(&p->last_ok_ms);
+	st->fresh = 0;
+	for (int k = 0; k < p->ndevs; k++) {
+		int64_t ok = atomic_load(&p->devs[k].last_ok_ms);
+
+		if (ok && ok >= fresh_ms)
+			st->fresh++;
+	}
 }

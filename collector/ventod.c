@@ -38,7 +38,7 @@ struct ventod {
 	struct plan **plans; /* per profile */
 	struct queue *queue;
 	struct writer *writer;
-	struct poller **pollers; /* per device */
+	struct poller **pollers; /* per link */
 	int statelock;		 /* the state directory's lock */
 	/* Per device, the tick its next poller starts at (poller_start's
 	 * resume_ms), set by ventod_stop; NULL or 0: the next tick. */
@@ -67,6 +67,32 @@ ventod_plan_of(const struct ventod *v, const struct profile *p)
 	return NULL;
 }
 
+/* Starts the poller of link l, for the devices behind it. */
+static int
+ventod_start_link(struct ventod *v, int l)
+{
+	const struct config *c = v->cfg;
+	int *devices = xcalloc((size_t)c->ndevices, sizeof(*devices));
+	const struct plan **plans = xcalloc((size_t)c->ndevices, sizeof(*plans));
+	int64_t *resume = xcalloc((size_t)c->ndevices, sizeof(*resume));
+	int n = 0;
+
+	for (int i = 0; i < c->ndevices; i++)
+		if (c->devices[i].link == l) {
+			devices[n] = i;
+			resume[n] = v->resume_ms ? v->resume_ms[i] : 0;
+			plans[n++] = ventod_plan_of(v, c->devices[i].profile);
+		}
+	v->pollers[l] = poller_start(c, devices, n, plans, v->queue, resume);
+	if (v->pollers[l] == NULL)
+		log_err("%s: cannot start a poller: %s",
+			c->devices[devices[0]].name, strerror(errno));
+	free(resume);
+	free(plans);
+	free(devices);
+	return v->pollers[l] ? 0 : -1;
+}
+
 static int
 ventod_start(struct ventod *v)
 {
@@ -81,17 +107,10 @@ ventod_start(struct ventod *v)
 		log_err("cannot start the writer: %s", strerror(errno));
 		return -1;
 	}
-	v->pollers = xcalloc((size_t)c->ndevices, sizeof(*v->pollers));
-	for (int i = 0; i < c->ndevices; i++) {
-		v->pollers[i] = poller_start(
-			c, i, ventod_plan_of(v, c->devices[i].profile),
-			v->queue, v->resume_ms ? v->resume_ms[i] : 0);
-		if (v->pollers[i] == NULL) {
-			log_err("%s: cannot start a poller: %s",
-				c->devices[i].name, strerror(errno));
+	v->pollers = xcalloc((size_t)c->nlinks, sizeof(*v->pollers));
+	for (int l = 0; l < c->nlinks; l++)
+		if (ventod_start_link(v, l) == -1)
 			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -114,16 +133,25 @@ ventod_report_stopped(const struct ventod *v)
 static void
 ventod_stop(struct ventod *v)
 {
-	int n = v->cfg->ndevices;
+	const struct config *c = v->cfg;
+	int n = c->nlinks;
 
 	if (v->pollers && v->resume_ms == NULL)
-		v->resume_ms = xcalloc((size_t)n, sizeof(*v->resume_ms));
+		v->resume_ms = xcalloc((size_t)c->ndevices, sizeof(*v->resume_ms));
 	for (int i = 0; v->pollers && i < n; i++)
 		if (v->pollers[i])
 			poller_request_stop(v->pollers[i]);
-	for (int i = 0; v->pollers && i < n; i++)
-		if (v->pollers[i])
-			v->resume_ms[i] = poller_stop(v->pollers[i]);
+	for (int l = 0; v->pollers && l < n; l++) {
+		int64_t next;
+
+		if (v->pollers[l] == NULL)
+			continue;
+		/* The devices of a link share its schedule. */
+		next = poller_stop(v->pollers[l]);
+		for (int i = 0; i < c->ndevices; i++)
+			if (c->devices[i].link == l)
+				v->resume_ms[i] = next;
+	}
 	free(v->pollers);
 	v->pollers = NULL;
 	writer_stop(v->writer);
@@ -226,12 +254,11 @@ ventod_report(struct ventod *v)
 
 	writer_get_stats(v->writer, &ws);
 	memset(&h, 0, sizeof(h));
-	for (int i = 0; i < v->cfg->ndevices; i++) {
+	for (int i = 0; i < v->cfg->nlinks; i++) {
 		struct poller_stats ps;
 
-		poller_get_stats(v->pollers[i], &ps);
-		if (ps.last_ok_ms && now_ms - ps.last_ok_ms < 10000)
-			fresh++;
+		poller_get_stats(v->pollers[i], now_ms - 10000 + 1, &ps);
+		fresh += ps.fresh;
 		h.ticks += ps.ticks;
 		h.missed += ps.missed;
 		poller_add_lateness(v->pollers[i], late);

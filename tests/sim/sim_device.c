@@ -960,6 +960,31 @@ sim_device_start(struct sim_device *sd, const atomic_int *stop, int wake_fd)
 	return 0;
 }
 
+int
+sim_device_port(struct sim_device *sd)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+	char port[16];
+	modbus_t *ctx;
+	int p;
+
+	if (sd->listen_fd == -1 ||
+	    getsockname(sd->listen_fd, (struct sockaddr *)&sa, &len) == -1)
+		return -1;
+	p = ntohs(sa.sin6_port); /* at the same place in sockaddr_in */
+	if (sd->dev->port == 0) {
+		/* Listen on this port again after a refusal, not another. */
+		snprintf(port, sizeof(port), "%d", p);
+		ctx = modbus_new_tcp_pi(sd->dev->host, port);
+		if (ctx != NULL) {
+			modbus_free(sd->ctx);
+			sd->ctx = ctx;
+		}
+	}
+	return p;
+}
+
 void
 sim_device_notify(struct sim_device *sd)
 {

@@ -54,6 +54,11 @@ struct sim_device *sim_device_open(const struct sim_device_env *env, int index,
 int sim_device_start(struct sim_device *sd, const atomic_int *stop,
                      int wake_fd);
 
+/* The TCP port the device listens on, as bound (a device configured with
+ * port 0 gets one from the kernel, and keeps it when it listens again
+ * after a refusal). */
+int sim_device_port(struct sim_device *sd);
+
 /* Tells the device's thread that its faults changed, so that it acts now
  * (a refusal, a dropped connection) rather than at its next wakeup. Any
  * thread may call it. */

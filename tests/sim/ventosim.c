@@ -2,6 +2,8 @@
  * It reads vento.conf like the collector does, serves every device (or the
  * ones named), turbines and grid meters, as a Modbus TCP server in its own
  * thread (sim_device.c), with the physics of sim_wind.c and sim_meter.c,
+ * and the units that share a link behind a gateway (sim_gateway.c): one TCP
+ * port for several unit ids, or a serial line on a pseudo-terminal,
  * the faults of sim_fault.c, and logs what it served (sim_served.c). It
  * stays in the foreground until SIGTERM or SIGINT, then frees everything
  * and exits 0. SIGHUP re-reads the faults file (the syntax of a fault
@@ -9,6 +11,7 @@
  *
  *   ventosim -c CONF [--seed N] [--served FILE] [--ready FILE]
  *            [--devices T01,GRID] [--fault DEVICE=SPEC]... [--faults FILE]
+ *            [--gateway-clients N] [--gateway-timeout MS]
  *   ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]...
  *            --print DEVICE SECOND
  *   ventosim -c CONF [--seed N] [--devices T01,T02]
@@ -36,6 +39,7 @@
 #include "log.h"
 #include "sim_device.h"
 #include "sim_fault.h"
+#include "sim_gateway.h"
 #include "sim_history.h"
 #include "sim_image.h"
 #include "sim_meter.h"
@@ -57,6 +61,8 @@ struct sim_options {
 	const char *history;     /* --history FROM, or NULL */
 	int64_t history_from, history_to;
 	const char *csv; /* --csv FILE */
+	int gateway_clients;    /* connections a gateway accepts at once */
+	int gateway_timeout_ms; /* a gateway's wait for one of its units */
 };
 
 /* Set by main when a signal arrives; read by every device thread. */
@@ -69,6 +75,7 @@ usage(FILE *fp)
 	        "usage: ventosim -c CONF [--seed N] [--served FILE] "
 	        "[--ready FILE] [--devices T01,GRID]\n"
 	        "                [--fault DEVICE=SPEC]... [--faults FILE]\n"
+	        "                [--gateway-clients N] [--gateway-timeout MS]\n"
 	        "       ventosim -c CONF [--seed N] [--fault DEVICE=SPEC]... "
 	        "--print DEVICE SECOND\n"
 	        "       ventosim -c CONF [--seed N] [--devices T01,T02] "
@@ -163,6 +170,8 @@ parse_options(int argc, char **argv, struct sim_options *o)
 	    {"faults", required_argument, NULL, 'F'},
 	    {"history", required_argument, NULL, 'H'},
 	    {"csv", required_argument, NULL, 'C'},
+	    {"gateway-clients", required_argument, NULL, 'g'},
+	    {"gateway-timeout", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -171,6 +180,8 @@ parse_options(int argc, char **argv, struct sim_options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->seed = 1;
+	o->gateway_clients = SIM_GATEWAY_MAX_CLIENTS;
+	o->gateway_timeout_ms = 300;
 	/* No more --fault than arguments. */
 	o->faults = xcalloc((size_t)argc + 1, sizeof(*o->faults));
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -214,6 +225,23 @@ parse_options(int argc, char **argv, struct sim_options *o)
 		case 'C':
 			o->csv = optarg;
 			break;
+		case 'g':
+		case 'G': {
+			long v = strtol(optarg, &end, 10);
+			long hi = ch == 'g' ? SIM_GATEWAY_MAX_CLIENTS : 60000;
+
+			if (end == optarg || *end != '\0' || v < 1 || v > hi) {
+				fprintf(stderr, "ventosim: --%s %s: expected "
+				        "1..%ld\n", ch == 'g' ? "gateway-clients"
+				        : "gateway-timeout", optarg, hi);
+				return 2;
+			}
+			if (ch == 'g')
+				o->gateway_clients = (int)v;
+			else
+				o->gateway_timeout_ms = (int)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			free(o->faults);
@@ -424,18 +452,63 @@ out:
 	return rc;
 }
 
-/* Returns an earlier device to serve with the same host and port as device
- * i, or NULL: the likely reason its listener could not bind. */
-static const struct device *
-endpoint_twin(const struct config *c, const char *serve, int i)
+/* 1 when served device i sits behind a gateway: on a serial line, or at a
+ * host and port it shares with another served device. */
+static int
+behind_gateway(const struct config *c, const char *serve, int i)
 {
-	const struct device *d = &c->devices[i];
+	if (cfg_device_is_serial(&c->devices[i]))
+		return 1;
+	for (int j = 0; j < c->ndevices; j++)
+		if (j != i && serve[j] && c->devices[j].link == c->devices[i].link)
+			return 1;
+	return 0;
+}
 
-	for (int j = 0; j < i; j++)
-		if (serve[j] && c->devices[j].port == d->port &&
-		    strcmp(c->devices[j].host, d->host) == 0)
-			return &c->devices[j];
-	return NULL;
+/*
+ * Opens a gateway for each link whose devices were put behind one
+ * (gated[i].name set: the device as configured) and puts each such
+ * device's unit behind it at the private port it now listens on. Returns
+ * 0, or -1 after saying why.
+ */
+static int
+open_gateways(const struct config *c, const struct sim_options *o,
+              const char *serve, const struct device *gated,
+              struct sim_device **by_index, struct sim_gateway ***gws,
+              int *ngws)
+{
+	struct sim_gateway **of_link = xcalloc((size_t)c->nlinks + 1,
+	                                       sizeof(*of_link));
+	int rc = 0;
+
+	for (int i = 0; i < c->ndevices && rc == 0; i++) {
+		const struct device *d = &gated[i];
+		struct sim_gateway *gw;
+
+		if (!serve[i] || d->name[0] == '\0')
+			continue;
+		gw = of_link[d->link];
+		if (gw == NULL) {
+			gw = sim_gateway_open(d, o->gateway_clients,
+			                      o->gateway_timeout_ms);
+			if (gw == NULL) {
+				log_err("ventosim: %s: cannot open the gateway "
+				        "on %s: %s", d->name,
+				        cfg_device_is_serial(d) ? d->serial.path
+				                                : d->host,
+				        strerror(errno));
+				rc = -1;
+				break;
+			}
+			of_link[d->link] = gw;
+			*gws = xreallocarray(*gws, (size_t)*ngws + 1,
+			                     sizeof(**gws));
+			(*gws)[(*ngws)++] = gw;
+		}
+		sim_gateway_add_unit(gw, d->unit, sim_device_port(by_index[i]));
+	}
+	free(of_link);
+	return rc;
 }
 
 /* Each device holds a listener, an eventfd and up to
@@ -531,6 +604,9 @@ main(int argc, char **argv)
 	struct sim_device_env env;
 	struct sim_image **images = NULL;
 	struct sim_device **devs = NULL, **by_index = NULL;
+	struct sim_gateway **gws = NULL;
+	struct device *gated = NULL; /* devices behind a gateway, as configured */
+	int ngws = 0;
 	struct sim_served *served = NULL;
 	char *serve = NULL, *changed = NULL;
 	sigset_t sigs;
@@ -618,6 +694,7 @@ main(int argc, char **argv)
 	    .faults = faults,
 	};
 	devs = xcalloc((size_t)n, sizeof(*devs));
+	gated = xcalloc((size_t)c->ndevices + 1, sizeof(*gated));
 	by_index = xcalloc((size_t)c->ndevices + 1, sizeof(*by_index));
 	for (int i = 0; i < c->ndevices; i++) {
 		const struct device *d = &c->devices[i];
@@ -632,23 +709,30 @@ main(int argc, char **argv)
 		im = &images[2 * p + (d->kind == DEVICE_METER ? 1 : 0)];
 		if (*im == NULL)
 			*im = sim_image_new(d->profile, d->kind);
+		if (behind_gateway(c, serve, i)) {
+			/* A unit behind a gateway listens on a private
+			 * loopback port; the gateway holds the link's. */
+			gated[i] = c->devices[i];
+			snprintf(c->devices[i].host, sizeof(c->devices[i].host),
+			         "127.0.0.1");
+			c->devices[i].port = 0;
+		}
 		devs[ndevs] = sim_device_open(&env, i, *im);
 		if (devs[ndevs] == NULL) {
-			const struct device *twin = endpoint_twin(c, serve, i);
-
-			if (twin != NULL)
-				log_err("ventosim: %s: %s:%d is %s's too; "
-				        "ventosim serves one device per port, "
-				        "not a gateway of several units",
-				        d->name, d->host, d->port, twin->name);
-			else
-				log_err(
-				    "ventosim: %s: cannot listen on %s:%d: %s",
-				    d->name, d->host, d->port, strerror(errno));
+			log_err("ventosim: %s: cannot listen on %s:%d: %s",
+			        d->name, d->host, d->port, strerror(errno));
 			goto out;
 		}
 		by_index[i] = devs[ndevs++];
 	}
+	if (open_gateways(c, &o, serve, gated, by_index, &gws, &ngws) == -1)
+		goto out;
+	for (int i = 0; i < ngws; i++)
+		if (sim_gateway_start(gws[i], &sim_stop, wake[0]) == -1) {
+			log_err("ventosim: cannot start a gateway thread: %s",
+			        strerror(errno));
+			goto out;
+		}
 	for (; nstarted < ndevs; nstarted++) {
 		if (sim_device_start(devs[nstarted], &sim_stop, wake[0]) ==
 		    -1) {
@@ -681,6 +765,12 @@ out:
 	atomic_store(&sim_stop, 1);
 	if (wake[1] != -1 && write(wake[1], "x", 1) == -1)
 		log_warn("ventosim: waking the threads: %s", strerror(errno));
+	for (int i = 0; i < ngws; i++)
+		sim_gateway_join(gws[i]);
+	for (int i = 0; i < ngws; i++)
+		sim_gateway_close(gws[i]);
+	free(gws);
+	free(gated);
 	for (int i = 0; i < nstarted; i++)
 		sim_device_join(devs[i]);
 	for (int i = 0; i < ndevs; i++)

@@ -193,7 +193,7 @@ main(void)
 	ok(c == NULL, "bad devices fail the load");
 	ok(has("dup.conf:3: duplicate device 'T01' (first at line 3)"), "duplicate device");
 	ok(has("dup.conf:3: device 'T03': port out of range 1..65535"), "port range");
-	ok(has("dup.conf:3: expected (\"name\", \"host\", port, unit) or \"name\""),
+	ok(has("dup.conf:3: expected (\"name\", \"host\", port, unit), (\"name\", unit) or \"name\""),
 	   "a list entry of the wrong shape");
 	ok(has("missing.conf:0: cannot read profile"), "a missing profile file");
 	ok(has("dup.conf:5: monthly_share must be an array of 12 numbers"),
@@ -314,8 +314,61 @@ main(void)
 		   "  (\"T02\", \"10.0.0.5\", 502, 4),\n"
 		   "  (\"T03\", \"10.0.0.5\", 502, 3) ); } );\n");
 	c = load("twice.conf");
-	ok(c == NULL && has("twice.conf:6: device 'T03': unit 3 at 10.0.0.5 port 502 is device 'T01' already"),
+	ok(c == NULL && has("twice.conf:6: device 'T03': unit 3 on 10.0.0.5 port 502 is device 'T01' already"),
 	   "the same unit at the same host and port twice is refused");
+
+	/* Links: units behind a gateway share one; a serial line is one. */
+	write_file("links.conf",
+		   "database = { conninfo = \"dbname=x\"; };\nprofile_dir = \".\";\n"
+		   "devices = (\n"
+		   "  { profile = \"p\"; host = \"10.0.0.9\"; port = 502;\n"
+		   "    list = ( (\"T01\", 1), (\"T02\", 2), (\"T03\", 3) ); },\n"
+		   "  { profile = \"p\"; list = ( (\"T04\", \"10.0.0.4\", 502, 1) ); },\n"
+		   "  { profile = \"p\"; kind = \"meter\";\n"
+		   "    serial = { device = \"/dev/ttyS1\"; baud = 9600; parity = \"none\"; };\n"
+		   "    list = ( (\"M1\", 10), (\"M2\", 11) ); },\n"
+		   "  { profile = \"p\"; name = \"T05\"; host = \"10.0.0.9\"; port = 502; unit = 5; }\n"
+		   ");\n");
+	c = load("links.conf");
+	ok(c != NULL, "a gateway, a device of its own and a serial line load");
+	if (c) {
+		const struct device *m2 = cfg_find_device(c, "M2");
+
+		ok(c->nlinks == 3, "three links: the gateway, T04's and the line");
+		ok(c->devices[0].link == c->devices[2].link &&
+			   c->devices[0].link == cfg_find_device(c, "T05")->link &&
+			   c->devices[2].unit == 3,
+		   "units at one host and port share its link");
+		ok(cfg_find_device(c, "T04")->link != c->devices[0].link,
+		   "another host is another link");
+		ok(m2 && cfg_device_is_serial(m2) && m2->unit == 11 &&
+			   m2->serial.baud == 9600 && m2->serial.parity == 'N' &&
+			   m2->serial.data_bits == 8 && m2->serial.stop_bits == 1 &&
+			   m2->link == cfg_find_device(c, "M1")->link,
+		   "a serial line: its settings, defaults and units");
+	}
+	cfg_free(c);
+	write_file("badlinks.conf",
+		   "database = { conninfo = \"dbname=x\"; };\nprofile_dir = \".\";\n" /* 1, 2 */
+		   "devices = (\n"							/* 3 */
+		   "  { profile = \"p\"; serial = { device = \"ttyS1\"; parity = \"mark\"; bits = 8; };\n" /* 4 */
+		   "    list = ( (\"M1\", 1), (\"M2\", \"h\", 5, 2) ); },\n"	/* 5 */
+		   "  { profile = \"p\"; serial = { device = \"/dev/ttyS2\"; };\n" /* 6 */
+		   "    list = ( (\"M3\", 1) ); },\n"				/* 7 */
+		   "  { profile = \"p\"; serial = { device = \"/dev/ttyS2\"; baud = 9600; };\n" /* 8 */
+		   "    list = ( (\"M4\", 2), (\"M5\", 300) ); }\n);\n");		/* 9 */
+	c = load("badlinks.conf");
+	ok(c == NULL, "bad links fail the load");
+	ok(has("badlinks.conf:4: unknown key 'bits'") &&
+		   has("badlinks.conf:4: serial: device must be the path of a tty") &&
+		   has("badlinks.conf:4: parity 'mark' is none, even or odd"),
+	   "a serial line's mistakes, by line");
+	ok(has("badlinks.conf:5: device 'M2': on a serial line, an entry is (\"name\", unit)"),
+	   "a host and port on a serial line");
+	ok(has("badlinks.conf:9: device 'M4': serial line /dev/ttyS2 has other settings for device 'M3' (line 7)"),
+	   "one line, two settings");
+	ok(has("badlinks.conf:9: device 'M5': unit id out of range 0..255"), "a unit out of range");
+	cfg_free(c);
 
 	write_file("nodev.conf", "devices = ( );\n");
 	c = load("nodev.conf");
