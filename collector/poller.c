@@ -297,16 +297,17 @@ poller_poll(struct poller *p, int64_t tick_ms, int slow_due, int64_t deadline)
 }
 
 /* A tick that could not be polled on time still gets its row, with no
- * value and quality missed, for each device that should have one: the
- * rows of a device have no gaps, and the count shows in the health
- * file. */
+ * value and quality missed, for each device: the rows of a device have no
+ * gaps, and the count shows in the health file. Catching up after a
+ * reload (resuming), only the devices that resume at or before the tick
+ * had it due. */
 static void
-poller_miss(struct poller *p, int64_t tick_ms)
+poller_miss(struct poller *p, int64_t tick_ms, int resuming)
 {
 	for (int k = 0; k < p->ndevs; k++) {
 		struct poller_device *pd = &p->devs[k];
 
-		if (pd->resume_ms == 0 || tick_ms < pd->resume_ms)
+		if (resuming && (pd->resume_ms == 0 || tick_ms < pd->resume_ms))
 			continue;
 		poller_queue(p, pd, poller_sample(pd, tick_ms, QUALITY_MISSED));
 		atomic_fetch_add(&p->missed, 1);
@@ -381,7 +382,7 @@ poller_run(void *arg)
 		 * missed; the one whose interval it still is gets polled,
 		 * late. */
 		for (tick = resume; tick + interval <= real; tick += interval)
-			poller_miss(p, tick / 1000000);
+			poller_miss(p, tick / 1000000, 1);
 	} else if (resume > 0) {
 		log_warn("%s: cannot resume at tick %" PRId64 " (the wall clock "
 			 "moved); polling from the next tick",
@@ -405,7 +406,8 @@ poller_run(void *arg)
 			int64_t skip = late / interval + 1;
 
 			for (int64_t k = 0; k < skip; k++)
-				poller_miss(p, (tick + k * interval) / 1000000);
+				poller_miss(p, (tick + k * interval) / 1000000,
+					    0);
 			tick += skip * interval;
 			deadline += skip * interval;
 		}
