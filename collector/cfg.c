@@ -52,12 +52,22 @@ cfg_file_of(const config_setting_t *s, const char *fallback)
 	cfg_error_at(l, cfg_file_of(s, file),                                  \
 		     (int)config_setting_source_line(s), __VA_ARGS__)
 
-/* Reports members of group s that are not in the NULL-ended list known. */
+/* Reports members of group s that are not in the NULL-ended list known,
+ * and s itself when it is not a group: the elements of a list or an array
+ * have no names (libconfig gives NULL), "poll = ( { ... } );" must be an
+ * error, not a crash. */
 static void
 cfg_check_keys(struct cfg_load *l, const config_setting_t *s,
 	       const char *file, const char *const *known)
 {
 	int n = config_setting_length(s);
+
+	if (!config_setting_is_group(s)) {
+		cfg_error(l, s, file, "%s must be a group { ... }",
+			  config_setting_name(s) ? config_setting_name(s)
+						 : "this");
+		return;
+	}
 
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *m = config_setting_get_elem(s, (unsigned)i);

@@ -184,6 +184,16 @@ main(void)
 	ok(has("bad-poll.conf:8: state_dir: expected a string"), "state_dir type");
 	ok(has("bad-poll.conf:9: unknown key 'foo'"), "unknown top-level key");
 
+	/* A list where a group belongs: its elements have no names (found
+	 * by fuzzing: it crashed the key check). */
+	write_file("list-poll.conf",
+		   conf("p", "poll = ( { interval = 1.0; } );\n"
+			     "site = [ 1, 2 ];\n"));
+	c = load("list-poll.conf");
+	ok(c == NULL && has("list-poll.conf:3: poll must be a group { ... }") &&
+	       has("list-poll.conf:4: site must be a group { ... }"),
+	   "poll and site as a list and an array: errors, no crash");
+
 	write_file("dup.conf",
 		   "profile_dir = \".\";\ndevices = ( { profile = \"p\";\n"
 		   "  list = ( (\"T01\", \"h\", 1), (\"T01\", \"h\", 2), (\"T03\", \"h\", 70000), 5 ); },\n"
