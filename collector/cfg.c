@@ -265,9 +265,27 @@ cfg_modicon_address(struct cfg_load *l, const struct profile *p,
 	sig->address = reg - 1;
 }
 
+/* Reads an optional boolean key into *v. Returns 1 when it is there and
+ * a boolean, else 0 (after an error when it is there but not one). */
+static int
+cfg_bool(struct cfg_load *l, const config_setting_t *g, const char *file,
+	 const char *key, int *v)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		cfg_error(l, s, file, "%s: expected true or false", key);
+		return 0;
+	}
+	*v = config_setting_get_bool(s);
+	return 1;
+}
+
 static const char *const cfg_signal_keys[] = {
 	"name", "fc", "address", "type", "order", "bit", "scale", "offset",
-	"unit", "class", "derived", NULL,
+	"unit", "class", "derived", "custom", NULL,
 };
 
 static void
@@ -297,12 +315,25 @@ cfg_parse_signal(struct cfg_load *l, struct profile *p,
 			  "signal name '%s' is not lower case letters, "
 			  "digits and _",
 			  sig->name);
+	} else if (cfg_bool(l, s, file, "custom", &sig->custom) &&
+		   sig->custom) {
+		/* A site's own signal: its x_ prefix keeps it clear of the
+		 * names a later version may add to the catalogue. */
+		if (strncmp(sig->name, "x_", 2) != 0 || strlen(sig->name) < 3 ||
+		    strlen(sig->name) > 47)
+			cfg_error(l, s, file,
+				  "custom signal '%s': a custom name is x_ "
+				  "then lower case letters, digits and _ "
+				  "(x_oil_pressure)",
+				  sig->name);
 	} else if (catalogue_find(sig->name) == NULL) {
 		/* Caught here, not when the writer first meets the missing
 		 * column and can store nothing of the device. */
 		cfg_error(l, s, file,
 			  "signal '%s' is not one this version stores (did "
-			  "you mean '%s'?); `ventoctl signals` lists them",
+			  "you mean '%s'?); `ventoctl signals` lists them, "
+			  "and a site's own signal is named x_... and marked "
+			  "custom = true",
 			  sig->name, catalogue_closest(sig->name));
 	}
 	if (config_setting_get_member(s, "derived")) {

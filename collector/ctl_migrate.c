@@ -243,6 +243,51 @@ ctl_migrate_farm(struct ctl *ctl, PGconn *conn)
 	return 0;
 }
 
+/* After the migrations, at a farm: raw_sample's column for every custom
+ * signal the configuration's profiles declare (018_custom_signals.sql),
+ * integers unscaled as bigint, the rest as real. */
+static int
+ctl_migrate_custom(struct ctl *ctl, PGconn *conn)
+{
+	const struct config *c = ctl->cfg;
+	char kind[16], added[8];
+
+	if (ctl_migrate_kind(conn, kind, sizeof(kind)) == -1)
+		return -1;
+	if (strcmp(kind, "fleet") == 0 || c == NULL)
+		return 0;
+	for (int p = 0; p < c->nprofiles; p++) {
+		const struct profile *pr = c->profiles[p];
+
+		for (int i = 0; i < pr->nsignals; i++) {
+			const struct signal *sig = &pr->signals[i];
+			const char *params[3] = {
+				sig->name,
+				profile_signal_is_integer(sig) ? "bigint"
+							       : "real",
+				sig->unit,
+			};
+
+			if (!sig->custom)
+				continue;
+			if (ctl_migrate_value(conn,
+					      "SELECT vento_add_custom_signal("
+					      "$1, $2, $3)",
+					      3, params, added,
+					      sizeof(added)) == -1) {
+				fprintf(stderr, "%s:%d: custom signal %s "
+					"could not be added (above)\n",
+					pr->file, sig->line, sig->name);
+				return -1;
+			}
+			if (strcmp(added, "t") == 0)
+				printf("custom signal %s: column added (%s)\n",
+				       sig->name, params[1]);
+		}
+	}
+	return 0;
+}
+
 int
 ctl_migrate(struct ctl *ctl, int argc, char **argv)
 {
@@ -312,7 +357,8 @@ ctl_migrate(struct ctl *ctl, int argc, char **argv)
 		printf("applied %s\n", m[i].name);
 		applied++;
 	}
-	if (ctl_migrate_farm(ctl, conn) == -1) {
+	if (ctl_migrate_farm(ctl, conn) == -1 ||
+	    ctl_migrate_custom(ctl, conn) == -1) {
 		rc = CTL_FAIL;
 		goto out;
 	}

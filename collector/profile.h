@@ -35,6 +35,7 @@ struct signal {
 	double scale, offset;	/* value = raw * scale + offset */
 	enum profile_class poll_class;
 	int column;		/* index into the raw table's signal columns */
+	int custom;		/* a site's own signal (x_...), not the catalogue's */
 	int line;		/* where the profile declares it */
 };
 

@@ -91,7 +91,10 @@ INSERT INTO matrix VALUES
     ('function vento_scope_to()', 'EXECUTE', ''),
     ('function vento_farm_stored()', '', ''),
     ('function vento_fleet_yearly_check(integer,timestamp with time zone)', 'EXECUTE', ''),
-    ('function vento_fleet_status()', 'EXECUTE', '');
+    ('function vento_fleet_status()', 'EXECUTE', ''),
+    -- 018_custom_signals.sql
+    ('table custom_signal', 'SELECT', ''),
+    ('function vento_add_custom_signal(text,text,text)', '', '');
 
 -- Every object of schema public but the daily partitions of raw_sample
 -- (below), with its owner and what a role may do with it.

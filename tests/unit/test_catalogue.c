@@ -93,6 +93,15 @@ alter_clause(const char *p)
 			p = q;
 		else if (strcmp(w, "constraint") == 0)
 			return;
+		q = p;
+		if (word(&q, w, sizeof(w)) && strcmp(w, "if") == 0) {
+			/* IF NOT EXISTS: a column named at run time (a
+			 * custom signal's, %I in a format) is no line of
+			 * the catalogue. */
+			word(&q, w, sizeof(w));
+			word(&q, w, sizeof(w));
+			p = q;
+		}
 		definition(p);
 	} else if (strcmp(w, "drop") == 0 && word(&p, w, sizeof(w)) &&
 		   strcmp(w, "column") == 0 && word(&p, name, sizeof(name))) {
