@@ -25,7 +25,7 @@ fleet_cleanup() {
 	for pid in $VENTO_PIDS; do
 		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 	done
-	for d in F A B; do
+	for d in F A B C; do
 		[ -n "$WORK" ] && pg_stop "$WORK/$d"
 	done
 	vento_cleanup
@@ -91,17 +91,18 @@ digest() {
 TABLES="stat_10min:device_id,period stat_day:device_id,day stat_day_bin:device_id,day,bin
 stat_month_bin:month,device_id,bin device:id model_state:profile,code projection:id
 power_curve_ref:profile,wind raw_minute:minute,quality collector_health:time"
-# same: every table of both farms equal at the fleet; the first that
-# differs in $DIFF.
+# same: every table of every farm in $FARMS (CODE:DIR) equal at the fleet;
+# the first that differs in $DIFF.
+FARMS="TNQ:A SRA:B"
 same() {
-	local tk t k code dir
+	local tk t k fd code dir
 	DIFF=""
 	for tk in $TABLES; do
 		t=${tk%%:*}
 		k=${tk#*:}
-		for code in TNQ SRA; do
-			dir=A
-			[ $code = SRA ] && dir=B
+		for fd in $FARMS; do
+			code=${fd%%:*}
+			dir=${fd#*:}
 			if [ "$(digest $dir $code "$t" "$k")" != "$(digest F $code "$t" "$k")" ]; then
 				DIFF="$t of $code: farm $(digest $dir $code "$t" "$k"), fleet $(digest F $code "$t" "$k")"
 				return 1
@@ -206,6 +207,30 @@ WORK=$WORK/B vento_wait_drained 60 || true
 rollup
 check "after a farm's ventod and a farm's PostgreSQL restart, the fleet equals the farms" wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
+
+# A third farm joins with a year of imported history while the others run.
+mkdir -p "$WORK/C"
+chmod 755 "$WORK/C"
+sed -e "s|host=$WORK/A |host=$WORK/C |" -e 's/"TNQ"/"CAT"/' -e 's/Farm TNQ/Farm CAT/' \
+	"$WORK/A/vento.conf" >"$WORK/C/vento.conf"
+PG_EXTRA="-c wal_level=logical" pg_start "$WORK/C" ||
+	{ echo "Bail out! PostgreSQL did not start"; exit 1; }
+export PGHOST=$WORK/F
+ctl -c "$WORK/C/vento.conf" migrate >/dev/null || { echo "Bail out! migrate at CAT"; exit 1; }
+"$BIN/ventosim" -c "$WORK/C/vento.conf" --history 2025-01-01T00:00:00-03:00 \
+	2026-01-01T00:00:00-03:00 --csv "$WORK/C/year.csv" >/dev/null 2>&1 ||
+	{ echo "Bail out! ventosim --history"; exit 1; }
+check "a year of history imported at CAT" ctl -c "$WORK/C/vento.conf" import "$WORK/C/year.csv"
+check "ventoctl fleet add CAT" ctl -c /dev/null fleet add CAT "host=$WORK/C dbname=vento user=vento"
+FARMS="TNQ:A SRA:B CAT:C"
+check "the third farm's year is at the fleet, every table equal, the others' too" wait_same 90
+[ -n "$DIFF" ] && echo "# $DIFF"
+y25="SELECT round(actual_kwh::numeric, 1) FROM vento_yearly_check(2025, '2026-01-01 03:00+00')"
+c=$(at C "$y25")
+check_eq "the fleet's 2025 is CAT's, the sum of its farms' (TNQ and SRA have none)" "$c" \
+	"$(at F "SELECT round(actual_kwh::numeric, 1) FROM vento_fleet_yearly_check(2025, '2026-01-01 03:00+00')
+	        WHERE farm IS NULL")"
+check "and CAT's year is about 3/40 of 720 GWh ($c kWh)" test "$(echo "$c" | cut -d. -f1)" -gt 45000000 -a "$(echo "$c" | cut -d. -f1)" -lt 65000000
 
 check "ventoctl fleet remove SRA" ctl -c /dev/null fleet remove SRA
 check_eq "SRA's rows are gone from the fleet, TNQ's stay" "0 $N" \

@@ -86,7 +86,7 @@ for f in "$dashdir"/*.json; do
 	check_eq "$name: every panel on data source vento-pg, raw SQL" "" "$out"
 done
 check_eq "the dashboards' uids" \
-	"vento-availability vento-farm vento-health vento-powercurve vento-production vento-turbine" \
+	"vento-availability vento-farm vento-fleet vento-health vento-powercurve vento-production vento-turbine" \
 	"$(echo "$uids" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # The shape of a result. Arguments: format, result CSV, \gdesc CSV, a file
