@@ -82,6 +82,8 @@ INSERT INTO matrix VALUES
     ('function vento_air_density(double precision,double precision)', 'EXECUTE', ''),
     ('function vento_wind_factor(double precision,double precision,double precision)', 'EXECUTE', ''),
     ('function vento_set_air_density(text,real)', '', 'EXECUTE'),
+    ('table raw_device_minute', 'SELECT', ''),
+    ('function vento_turbine_series(text,timestamp with time zone,timestamp with time zone,bigint)', 'EXECUTE', ''),
     -- 015_quality.sql
     ('table quality', 'SELECT', ''),
     -- 017_fleet.sql

@@ -9,7 +9,9 @@
 #     C 0, the farm 0.5.
 #  2. A real farm: of four turbines T03 never answers (dead) and T04
 #     answers only exceptions; ventoctl availability shows both as
-#     unavailable for want of information, with the farm's line.
+#     unavailable for want of information, with the farm's line. On its
+#     data, the turbine dashboard's series from the minutes' means is the
+#     series from the raw samples.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
@@ -80,5 +82,17 @@ assert f["turbines"] == 4 and 45 <= f["availability_pct"] <= 50, f
 ctl availability >"$WORK/avail.txt"
 check "the table lists T03 and T04 and the farm" sh -c "grep -q '^T03 ' '$WORK/avail.txt' && grep -q '^T04 ' '$WORK/avail.txt' && grep -q '^TURBINES' '$WORK/avail.txt'"
 sed 's/^/# /' "$WORK/avail.txt"
+# The turbine dashboard's series: over two hours from the means of each
+# minute, over one from the raw samples; the same samples in both, the
+# same mean power over them.
+series() { q "SELECT sum(samples) || '|' || round((sum(wtur_w * samples) / sum(samples))::numeric, 3)
+              FROM vento_turbine_series('T01', now() - interval '$1', now(), 1000)"; }
+check_eq "the turbine series from minutes (2 h) and from raw samples (1 h) agree with the raw samples" \
+	"$(q "SELECT count(*) || '|' || round(avg(wtur_w)::numeric, 3) FROM raw_sample WHERE device_id = (SELECT id FROM device WHERE name = 'T01') AND quality = 0")" \
+	"$(series '2 hours')"
+check_eq "and from raw samples" "$(series '2 hours')" "$(series '1 hour')"
+check_eq "the minutes' rows come from the minute table" \
+	"$(q "SELECT count(*) FROM raw_device_minute WHERE device_id = (SELECT id FROM device WHERE name = 'T01')")" \
+	"$(q "SELECT count(*) FROM vento_turbine_series('T01', now() - interval '2 hours', now(), 1000)")"
 check_clean "$WORK"/*.log
 tap_done
