@@ -1164,7 +1164,7 @@ static const char *const cfg_site_keys[] = {
 	"air_density", NULL,
 };
 static const char *const cfg_database_keys[] = {
-	"conninfo", "retention_days", NULL,
+	"conninfo", "ctl_conninfo", "retention_days", NULL,
 };
 static const char *const cfg_poll_keys[] = {
 	"interval", "slow_interval", "timeout", "max_gap", NULL,
@@ -1185,16 +1185,10 @@ cfg_path(const char *conf_file, const char *p)
 	return out;
 }
 
-struct config *
-cfg_load(const char *path)
+/* What a configuration says when it says nothing. */
+static void
+cfg_defaults(struct config *c, const char *path)
 {
-	struct cfg_load l = { .c = xcalloc(1, sizeof(struct config)) };
-	struct config *c = l.c;
-	config_t lc;
-	config_setting_t *root, *g;
-	char buf[4096];
-	char *profile_dir;
-
 	c->file = xstrdup(path);
 	c->poll_interval = 1.0;
 	c->slow_interval = 60.0;
@@ -1208,6 +1202,32 @@ cfg_load(const char *path)
 		 "America/Bahia");
 	/* A configuration from before farms had codes is one farm's. */
 	snprintf(c->farm.code, sizeof(c->farm.code), "FARM");
+}
+
+struct config *
+cfg_empty(const char *path)
+{
+	struct config *c = xcalloc(1, sizeof(struct config));
+
+	cfg_defaults(c, path);
+	c->conninfo = xstrdup("");
+	c->ctl_conninfo = xstrdup("service=vento-reader");
+	c->state_dir = xstrdup("/var/lib/vento");
+	c->plugin_dir = xstrdup(VENTO_PLUGINDIR);
+	return c;
+}
+
+struct config *
+cfg_load(const char *path)
+{
+	struct cfg_load l = { .c = xcalloc(1, sizeof(struct config)) };
+	struct config *c = l.c;
+	config_t lc;
+	config_setting_t *root, *g;
+	char buf[4096];
+	char *profile_dir;
+
+	cfg_defaults(c, path);
 	config_init(&lc);
 	if (config_read_file(&lc, path) == CONFIG_FALSE) {
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
@@ -1226,11 +1246,19 @@ cfg_load(const char *path)
 	cfg_check_keys(&l, root, path, cfg_root_keys);
 
 	c->conninfo = xstrdup("");
+	/* ventoctl is not ventod: it reads, as the reader, from a libpq
+	 * service an administrator defines once for the machine. */
+	c->ctl_conninfo = xstrdup("service=vento-reader");
 	if ((g = config_setting_get_member(root, "database")) != NULL) {
 		cfg_check_keys(&l, g, path, cfg_database_keys);
 		if (cfg_string(&l, g, path, "conninfo", buf, sizeof(buf)) == 1) {
 			free(c->conninfo);
 			c->conninfo = xstrdup(buf);
+		}
+		if (cfg_string(&l, g, path, "ctl_conninfo", buf, sizeof(buf)) ==
+		    1) {
+			free(c->ctl_conninfo);
+			c->ctl_conninfo = xstrdup(buf);
 		}
 		cfg_int(&l, g, path, "retention_days", 1, 36500,
 			&c->retention_days);
@@ -1320,6 +1348,7 @@ cfg_free(struct config *c)
 	free(c->devices);
 	free(c->columns);
 	free(c->conninfo);
+	free(c->ctl_conninfo);
 	free(c->state_dir);
 	free(c->plugin_dir);
 	free(c->file);

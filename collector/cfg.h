@@ -57,7 +57,8 @@ struct farm {
 
 struct config {
 	char *file;
-	char *conninfo;	 /* libpq; the PG* environment fills what it omits */
+	char *conninfo;	 /* ventod's: libpq; the PG* environment fills what it omits */
+	char *ctl_conninfo; /* ventoctl's (the reader), a libpq service by default */
 	char *state_dir; /* the spool and other state */
 	char *plugin_dir; /* turbine-model drivers, NAME.so */
 	uint64_t spool_max_bytes;
@@ -89,6 +90,11 @@ struct config {
  * Free with cfg_free.
  */
 struct config *cfg_load(const char *path);
+
+/* The configuration of an empty file (/dev/null, say): the defaults and no
+ * device, for ventoctl's commands that need only the database. Free with
+ * cfg_free. */
+struct config *cfg_empty(const char *path);
 
 void cfg_free(struct config *c);
 

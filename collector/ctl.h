@@ -20,15 +20,20 @@ struct ctl {
 	int fleet_wide;	  /* the command answers for a whole fleet too */
 	int fleet;	  /* set by ctl_db_connect: the database is a fleet's */
 	struct config *cfg; /* loaded on first use by ctl_config */
+	char db_error[512]; /* why ctl_db_connect failed, one line */
+	char db_reason[128]; /* the end of it, for a check's short line */
 };
 
 /* Loads the configuration on first use; prints the errors and returns NULL
  * when it is not valid. */
 struct config *ctl_config(struct ctl *ctl);
 
-/* Connects with the configuration's conninfo (or, when the configuration
- * cannot be read, the PG* environment alone). Prints the reason and returns
- * NULL on failure. Sets ctl->fleet at a fleet database, where --farm scopes
+/* Connects as ventoctl: the configuration's database.ctl_conninfo (by
+ * default the libpq service vento-reader), a PG* variable overriding what
+ * the service file says, a parameter ctl_conninfo writes out overriding
+ * both. A configuration with errors is not used, and nothing else is. Prints the reason, keeps
+ * it in ctl->db_error (its last part in ctl->db_reason), and returns NULL
+ * on failure. Sets ctl->fleet at a fleet database, where --farm scopes
  * the session to one farm; without --farm only a command that set
  * ctl->fleet_wide may connect there (the others would mix the farms). */
 PGconn *ctl_db_connect(struct ctl *ctl);

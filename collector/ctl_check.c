@@ -120,12 +120,33 @@ check_judge(struct check *c, const char *label, double v, const char *uom,
 	return st;
 }
 
+/* Runs a check's query. Returns its rows, or NULL with c->text saying
+ * why, as "NAME: reason": the database's own message (a check that cannot
+ * read must not look like one that found nothing), or "no data" for no
+ * rows. */
 static PGresult *
-check_query(PGconn *conn, const char *sql)
+check_query(struct check *c, PGconn *conn, const char *name, const char *sql,
+	    int nparams, const char *const *params)
 {
-	PGresult *r = PQexec(conn, sql);
+	PGresult *r;
 
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+	if (conn == NULL) {
+		snprintf(c->text, sizeof(c->text), "%s: %.200s", name,
+			 c->ctl->db_reason);
+		return NULL;
+	}
+	r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *why = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+		snprintf(c->text, sizeof(c->text), "%s: %.200s", name,
+			 why ? why : PQerrorMessage(conn));
+		c->text[strcspn(c->text, "\n")] = '\0';
+		PQclear(r);
+		return NULL;
+	}
+	if (PQntuples(r) < 1) {
+		snprintf(c->text, sizeof(c->text), "%s: no data", name);
 		PQclear(r);
 		return NULL;
 	}
@@ -151,34 +172,25 @@ check_yearly(struct check *c, PGconn *conn)
 		PQclear(r);
 	}
 	/* At a fleet, the fleet's year: the sum of its farms'. */
-	r = conn == NULL ? NULL
-	    : c->ctl->fleet && c->ctl->farm == NULL
-		    ? PQexecParams(conn,
-				   "SELECT forecast_ratio * 100, "
-				   "coalesce(completeness, 0) * 100, "
-				   "projection_kwh / 1e6 FROM "
-				   "vento_fleet_yearly_check(extract(year FROM "
-				   "$1::timestamptz AT TIME ZONE (SELECT "
-				   "min(time_zone) FROM projection))::int, "
-				   "$1::timestamptz) WHERE farm IS NULL",
-				   1, NULL, params, NULL, NULL, 0)
-		    : PQexecParams(conn,
-				   "SELECT forecast_ratio * 100, "
-				   "coalesce(completeness, 0) * 100, "
-				   "projection_kwh / 1e6 FROM "
-				   "vento_yearly_check(extract(year FROM "
-				   "$1::timestamptz AT TIME ZONE (SELECT "
-				   "time_zone FROM projection))::int, "
-				   "$1::timestamptz)",
-				   1, NULL, params, NULL, NULL, 0);
-	if (r && (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)) {
-		PQclear(r);
-		r = NULL;
-	}
-	if (r == NULL) {
-		snprintf(c->text, sizeof(c->text), "yearly: no data");
+	r = check_query(c, conn, "yearly",
+			c->ctl->fleet && c->ctl->farm == NULL
+				? "SELECT forecast_ratio * 100, "
+				  "coalesce(completeness, 0) * 100, "
+				  "projection_kwh / 1e6 FROM "
+				  "vento_fleet_yearly_check(extract(year FROM "
+				  "$1::timestamptz AT TIME ZONE (SELECT "
+				  "min(time_zone) FROM projection))::int, "
+				  "$1::timestamptz) WHERE farm IS NULL"
+				: "SELECT forecast_ratio * 100, "
+				  "coalesce(completeness, 0) * 100, "
+				  "projection_kwh / 1e6 FROM "
+				  "vento_yearly_check(extract(year FROM "
+				  "$1::timestamptz AT TIME ZONE (SELECT "
+				  "time_zone FROM projection))::int, "
+				  "$1::timestamptz)",
+			1, params);
+	if (r == NULL)
 		return CHECK_UNKNOWN;
-	}
 	forecast = atof(PQgetvalue(r, 0, 0));
 	comp = atof(PQgetvalue(r, 0, 1));
 	proj = atof(PQgetvalue(r, 0, 2));
@@ -208,16 +220,14 @@ check_comm(struct check *c, PGconn *conn)
 	int silent, total, len;
 	char minmax[32];
 
-	if (conn == NULL ||
-	    (r = check_query(conn,
+	if ((r = check_query(c, conn, "comm",
 			     "SELECT d.name, r.device_id IS NULL FROM device d "
 			     "LEFT JOIN (SELECT DISTINCT device_id FROM "
 			     "raw_sample WHERE time > now() - interval '60 "
 			     "seconds' AND quality = 0) r ON r.device_id = d.id "
-			     "ORDER BY d.name")) == NULL) {
-		snprintf(c->text, sizeof(c->text), "comm: no data");
+			     "ORDER BY d.name",
+			     0, NULL)) == NULL)
 		return CHECK_UNKNOWN;
-	}
 	total = PQntuples(r);
 	silent = 0;
 	for (int i = 0; i < total; i++)
@@ -265,14 +275,12 @@ check_fleet(struct check *c, PGconn *conn)
 	const char *worst_farm = "";
 	char label[32], minmax[32];
 
-	if (conn == NULL ||
-	    (r = check_query(conn,
+	if ((r = check_query(c, conn, "fleet",
 			     "SELECT farm, coalesce(lag_s, 'Infinity'), "
 			     "coalesce(enabled AND worker, true) FROM "
-			     "vento_fleet_status()")) == NULL) {
-		snprintf(c->text, sizeof(c->text), "fleet: no data");
+			     "vento_fleet_status()",
+			     0, NULL)) == NULL)
 		return CHECK_UNKNOWN;
-	}
 	n = PQntuples(r);
 	for (int i = 0; i < n; i++) {
 		double lag = atof(PQgetvalue(r, i, 1));
@@ -398,13 +406,12 @@ check_freshness(struct check *c, PGconn *conn)
 	PGresult *r;
 	double age;
 
-	if (conn == NULL ||
-	    (r = check_query(conn, "SELECT extract(epoch FROM now() - "
-				   "max(time)) FROM raw_sample WHERE time > "
-				   "now() - interval '1 day'")) == NULL) {
-		snprintf(c->text, sizeof(c->text), "freshness: no data");
+	if ((r = check_query(c, conn, "freshness",
+			     "SELECT extract(epoch FROM now() - max(time)) "
+			     "FROM raw_sample WHERE time > now() - interval "
+			     "'1 day'",
+			     0, NULL)) == NULL)
 		return CHECK_UNKNOWN;
-	}
 	if (PQgetisnull(r, 0, 0)) {
 		PQclear(r);
 		snprintf(c->text, sizeof(c->text),
@@ -494,7 +501,7 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 		static const char *const names[] = {
 			"yearly", "comm", "freshness", "spool",
 		};
-		char brief[256] = "";
+		char brief[256] = "", unknown[256] = "";
 
 		for (size_t i = 0; i < 4; i++) {
 			int s = i < 3 ? dbchecks[i](&c, conn) : check_spool(&c);
@@ -502,6 +509,8 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 			st = check_worse(st, s);
 			if (s == CHECK_OK)
 				continue;
+			if (s == CHECK_UNKNOWN && unknown[0] == '\0')
+				snprintf(unknown, sizeof(unknown), "%s", c.text);
 			snprintf(line + strlen(line), sizeof(line) - strlen(line),
 				 "%s%s", line[0] ? "; " : "", c.text);
 			snprintf(brief + strlen(brief),
@@ -509,14 +518,27 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 				 brief[0] ? ", " : "", names[i], check_names[s]);
 		}
 		/* One line of about 80 characters: when the details do not
-		 * fit, the names and states do. */
-		if (strlen(line) > 62)
+		 * fit, the names and states do, with why the first UNKNOWN is
+		 * one (a refusal, say) when that fits too. */
+		if (strlen(line) > 62) {
+			fprintf(stderr, "ventoctl: check all: %s\n", line);
 			snprintf(line, sizeof(line), "%s", brief);
+			if (unknown[0] && strlen(brief) + strlen(unknown) + 3 <=
+						  CHECK_TEXT_MAX)
+				snprintf(line, sizeof(line), "%s (%s)", brief,
+					 unknown);
+		}
 		if (line[0] == '\0')
 			snprintf(line, sizeof(line), "all checks OK");
 	}
 	if (conn == NULL && strcmp(what, "spool") != 0 && st == CHECK_UNKNOWN)
-		snprintf(line, sizeof(line), "database unreachable");
+		snprintf(line, sizeof(line), "database unreachable: %.200s",
+			 ctl->db_reason);
+	/* Within the line's width; the whole of it goes to stderr. */
+	if (strlen(line) > CHECK_TEXT_MAX) {
+		fprintf(stderr, "ventoctl: check %s: %s\n", what, line);
+		strcpy(line + CHECK_TEXT_MAX - 3, "...");
+	}
 	if (c.perf[0])
 		printf("VENTO %s - %s | %s\n", check_names[st], line, c.perf);
 	else

@@ -345,7 +345,7 @@ vento_year_farm() {
 		[ "$(id -u)" -eq 0 ] && chown postgres "$WORK"
 		cp -a "$VENTO_CACHE/year.pgdata" "$WORK/pgdata"
 		pg_resume "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-		export PGHOST=$WORK PGPORT=5432 PGUSER=vento PGDATABASE=vento
+		pg_env "$WORK"
 	else
 		vento_year_make
 		pg_stop "$WORK"

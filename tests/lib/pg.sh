@@ -17,7 +17,7 @@ pg_as_owner() {
 }
 
 # pg_start DIR: makes a cluster in DIR/pgdata with a superuser "vento", a
-# database "vento", and exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+# database "vento", and exports its environment (pg_env).
 pg_start() {
 	local dir=$1 bin
 	bin=$(pg_bindir)
@@ -35,8 +35,17 @@ pg_start() {
 		cat "$dir/postgresql.log" >&2
 		return 1
 	}
-	export PGHOST=$dir PGPORT=5432 PGUSER=vento PGDATABASE=vento
+	pg_env "$dir"
 	psql -q -X -d postgres -c 'CREATE DATABASE vento' >/dev/null
+}
+
+# pg_env DIR: the environment for the cluster in DIR: PGHOST, PGPORT,
+# PGUSER (the superuser), PGDATABASE, and PGSERVICEFILE with the service
+# vento-reader, ventoctl's default connection, on this cluster.
+pg_env() {
+	local dir=$1
+	printf '[vento-reader]\nhost=%s\nport=5432\ndbname=vento\n' "$dir" >"$dir/pg_service.conf"
+	export PGHOST=$dir PGPORT=5432 PGUSER=vento PGDATABASE=vento PGSERVICEFILE=$dir/pg_service.conf
 }
 
 # pg_stop DIR: stops the cluster (fast shutdown) if it runs.

@@ -44,7 +44,7 @@ farm_up() {
 	chmod 755 "$d"
 	base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
 	WORK=$d vento_write_conf "$d/vento.conf" $N "$base"
-	sed -i "s|conninfo = \"dbname=vento\"|conninfo = \"host=$d dbname=vento\"|" "$d/vento.conf"
+	sed -i "s|conninfo = \"dbname=vento\"|conninfo = \"host=$d dbname=vento\"; ctl_conninfo = \"host=$d dbname=vento\"|" "$d/vento.conf"
 	echo "farm = { code = \"$2\"; name = \"Farm $2\"; };" >>"$d/vento.conf"
 	PG_EXTRA="-c wal_level=logical" pg_start "$d" ||
 		{ echo "Bail out! PostgreSQL did not start"; exit 1; }
