@@ -42,7 +42,7 @@ class Monthly(html.parser.HTMLParser):
 p = Monthly()
 p.feed(open(sys.argv[1]).read())
 page = {int(r[0]): (float(r[1]), float(r[2])) for r in p.rows}
-cli = {m["month"]: (m["actual_mwh"], m["budget_mwh"]) for m in json.load(open(sys.argv[2]))}
+cli = {m["month"]: (m["actual_mwh"], m["budget_mwh"]) for m in json.load(open(sys.argv[2]))["months"]}
 assert len(page) == 12 and page == cli, (page, cli)
 PY
 if command -v chromium >/dev/null; then
