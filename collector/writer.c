@@ -229,8 +229,9 @@ writer_store_some(struct writer *w)
 
 /* Connects when due, then stores spooled records until the spool is
  * drained or the time slice is used up, so that the rollup, the health
- * row and the housekeeping keep their turns during a long drain. */
-static void
+ * row and the housekeeping keep their turns during a long drain. Returns
+ * 1 when records wait still (the slice ran out), else 0. */
+static int
 writer_flush(struct writer *w, int64_t slice_ms)
 {
 	int64_t until = writer_mono_ms() + slice_ms;
@@ -238,12 +239,12 @@ writer_flush(struct writer *w, int64_t slice_ms)
 
 	if (!store_is_up(w->store)) {
 		if (writer_mono_ms() < w->retry_at_ms)
-			return;
+			return 0;
 		struct spool_stats st;
 
 		if (store_connect(w->store, spool_id(w->spool), &w->acked) == -1) {
 			writer_fail(w, "cannot connect to the database");
-			return;
+			return 0;
 		}
 		log_info("writer: connected to the database; spool stored up "
 			 "to record %" PRIu64,
@@ -282,9 +283,10 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		;
 	if (r == -1) {
 		writer_fail(w, "cannot store spooled rows");
-		return;
+		return 0;
 	}
 	housekeeping_run(w->hk, w->store, 0);
+	return r == 1;
 }
 
 static void
@@ -304,10 +306,14 @@ static void *
 writer_run(void *arg)
 {
 	struct writer *w = arg;
+	int more = 0;
 
 	while (!spooler_done(w->spooler)) {
-		spooler_wait(w->spooler, &w->spooled_seen, 200);
-		writer_flush(w, 1000);
+		/* Idle only when the spool is drained: a backlog goes on
+		 * slice after slice. */
+		if (!more)
+			spooler_wait(w->spooler, &w->spooled_seen, 200);
+		more = writer_flush(w, 1000);
 		writer_update_stats(w);
 	}
 	/* Everything polled is spooled. It is stored now if the database
