@@ -344,6 +344,37 @@ check_worse(int a, int b)
 	return rank[b] > rank[a] ? b : a;
 }
 
+/* Says what was lost, only the causes that lost something, in few enough
+ * words for the check's one line. */
+static void
+check_spool_losses(const struct health *h, char *out, size_t n)
+{
+	const long long v[4] = { h->lost, h->spool_dropped, h->damaged,
+				 h->quarantined };
+	static const char *const longer[4] = {
+		"rows not spooled", "batches dropped at the bound",
+		"batches damaged", "batches in quarantine",
+	};
+	static const char *const shorter[4] = {
+		"unspooled", "dropped", "damaged", "quarantined",
+	};
+
+	for (int pass = 0; pass < 2; pass++) {
+		size_t len = (size_t)snprintf(out, n, "LOST");
+		int k = 0;
+
+		for (int i = 0; i < 4; i++)
+			if (v[i] > 0 && len < n)
+				len += (size_t)snprintf(out + len, n - len,
+							"%s %lld %s",
+							k++ ? "," : "", v[i],
+							pass ? shorter[i]
+							     : longer[i]);
+		if (len <= 54)
+			return;
+	}
+}
+
 /* Past this many lost batches and rows since ventod started, a loss is
  * CRITICAL rather than a WARNING: a minute of the farm. */
 #define CHECK_LOST_CRITICAL "60"
@@ -381,11 +412,7 @@ check_spool(struct check *c)
 	c->warn = warn;
 	c->crit = crit;
 	if (lst != CHECK_OK)
-		snprintf(loss, sizeof(loss),
-			 "LOST %lld rows not spooled, %lld batches dropped, "
-			 "%lld damaged, %lld in quarantine%s",
-			 h.lost, h.spool_dropped, h.damaged, h.quarantined,
-			 h.isolated ? ", rows of isolated devices" : "");
+		check_spool_losses(&h, loss, sizeof(loss));
 	if (h.pid == 0 || stale > 30) {
 		snprintf(c->text, sizeof(c->text),
 			 "spool: ventod not running (health %ld s old)%s%s",

@@ -109,8 +109,10 @@ run_check 1 "spool 120 s behind (-w 60)" spool
 health 4242 700 $((now_ms - 700000)) 0
 run_check 2 "spool 700 s behind (-c 600)" spool
 health 4242 0 "$now_ms" 3
-run_check 2 "spool dropped batches" spool
-check "says so" grep -q 'spool: 3 batches dropped at the bound' "$WORK/check.out"
+run_check 1 "spool dropped batches: a loss is a WARNING" spool
+check "says so" grep -q 'spool: LOST 3 batches dropped at the bound' "$WORK/check.out"
+health 4242 0 "$now_ms" 61
+run_check 2 "spool dropped batches past 60: CRITICAL" spool
 health 0 0 "$now_ms" 0
 run_check 2 "ventod stopped" spool
 rm "$WORK/state/health"

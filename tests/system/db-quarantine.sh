@@ -30,7 +30,7 @@ ctl status >"$WORK/status1.txt" 2>&1
 check "ventoctl status shows it" grep -q 'LOST since start: .* 1 batches in quarantine' "$WORK/status1.txt"
 ctl check spool >"$WORK/check1.txt"
 check_eq "check spool is not OK" 2 "$?" # ventod is stopped: CRITICAL
-check "and names the quarantine" grep -q '1 in quarantine' "$WORK/check1.txt"
+check "and names the quarantine" grep -q 'LOST 1 batches in quarantine' "$WORK/check1.txt"
 ctl quarantine list >"$WORK/list.txt"
 check_eq "quarantine list exits 0" 0 "$?"
 check "it lists the record, its rows and the reason" \
