@@ -276,6 +276,23 @@ ctl_fleet_status(struct ctl *ctl, PGconn *conn)
 		       : CTL_OK;
 }
 
+/* After a farm publishes more (farm.publish_raw set, or a migration that
+ * adds a table to its publications): the subscription takes the new
+ * tables, copying what they hold. */
+static int
+fleet_refresh(PGconn *conn, const char *code)
+{
+	char sub[32], sql[128];
+
+	fleet_subname(code, sub, sizeof(sub));
+	snprintf(sql, sizeof(sql), "ALTER SUBSCRIPTION %s REFRESH PUBLICATION",
+		 sub);
+	if (ctl_db_exec(conn, sql, "fleet refresh", code) == -1)
+		return CTL_FAIL;
+	printf("farm %s refreshed\n", code);
+	return CTL_OK;
+}
+
 int
 ctl_fleet_yearly(struct ctl *ctl, PGconn *conn, const char *year)
 {
@@ -308,13 +325,16 @@ ctl_fleet(struct ctl *ctl, int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    !((strcmp(argv[1], "add") == 0 && argc == 4) ||
 	      (strcmp(argv[1], "remove") == 0 && argc == 3) ||
+	      (strcmp(argv[1], "refresh") == 0 && argc == 3) ||
 	      (strcmp(argv[1], "status") == 0 && argc == 2))) {
 		printf("usage: ventoctl fleet add FARM CONNINFO\n"
 		       "       ventoctl fleet remove FARM\n"
+		       "       ventoctl fleet refresh FARM\n"
 		       "       ventoctl fleet status\n"
 		       "At a fleet database (ventoctl migrate --fleet): add a "
 		       "farm (a subscription to its publications), remove one "
-		       "(and its rows here), or show each farm's replication.\n");
+		       "(and its rows here), take what a farm newly publishes "
+		       "(refresh), or show each farm's replication.\n");
 		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? CTL_OK
 								     : CTL_USAGE;
 	}
@@ -342,6 +362,8 @@ ctl_fleet(struct ctl *ctl, int argc, char **argv)
 		rc = fleet_add(conn, argv[2], argv[3]);
 	else if (strcmp(argv[1], "remove") == 0)
 		rc = fleet_remove(conn, argv[2]);
+	else if (strcmp(argv[1], "refresh") == 0)
+		rc = fleet_refresh(conn, argv[2]);
 	else
 		rc = CTL_USAGE;
 	PQfinish(conn);

@@ -41,7 +41,8 @@ static const struct {
 	{ "quarantine", ctl_quarantine,
 	  "records the database refused: list, show, replay" },
 	{ "fleet", ctl_fleet,
-	  "at a fleet database: add FARM CONNINFO, remove FARM, status" },
+	  "at a fleet database: add FARM CONNINFO, remove FARM, refresh FARM, "
+	  "status" },
 };
 
 static void

@@ -82,29 +82,38 @@ rollup() {
 	at B "SELECT vento_rollup(now() - interval '1 hour', now())" >/dev/null
 }
 
-# digest DIR CODE TABLE ORDER: every row of a table of one farm, hashed.
+# digest DIR CODE TABLE ORDER [WHERE]: every row of a table of one farm,
+# hashed (as JSON, without the column a later migration adds below, so
+# that a fleet ahead of its farms compares equal where the farms' columns
+# are).
 digest() {
-	PGHOST=$WORK/$1 vento_psql -c "SET vento.farm = '$2'" \
-		-c "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY $4)), '-')
-		    FROM $3 t WHERE farm = '$2'"
+	PGHOST=$WORK/$1 vento_psql -c "SELECT count(*) || ' ' || coalesce(md5(string_agg(
+		    (to_jsonb(t) - 'next_test')::text, '|' ORDER BY $4)), '-')
+		    FROM $3 t WHERE farm = '$2' ${5:+AND $5}"
 }
 TABLES="stat_10min:device_id,period stat_day:device_id,day stat_day_bin:device_id,day,bin
 stat_month_bin:month,device_id,bin device:id model_state:profile,code projection:id
 power_curve_ref:profile,wind raw_minute:minute,quality collector_health:time"
 # same: every table of every farm in $FARMS (CODE:DIR) equal at the fleet;
 # the first that differs in $DIFF.
+# Raw samples too for the farms in $RAW, up to 5 s ago (they grow each
+# second).
 FARMS="TNQ:A SRA:B"
+RAW=""
 same() {
-	local tk t k fd code dir
+	local tk t k fd code dir cut w
+	cut=$(date -u -d '-5 seconds' +%Y-%m-%dT%H:%M:%SZ)
 	DIFF=""
-	for tk in $TABLES; do
-		t=${tk%%:*}
-		k=${tk#*:}
-		for fd in $FARMS; do
-			code=${fd%%:*}
-			dir=${fd#*:}
-			if [ "$(digest $dir $code "$t" "$k")" != "$(digest F $code "$t" "$k")" ]; then
-				DIFF="$t of $code: farm $(digest $dir $code "$t" "$k"), fleet $(digest F $code "$t" "$k")"
+	for fd in $FARMS; do
+		code=${fd%%:*}
+		dir=${fd#*:}
+		for tk in $TABLES $(case " $RAW " in *" $code "*) echo raw_sample:device_id,time ;; esac); do
+			t=${tk%%:*}
+			k=${tk#*:}
+			w=""
+			[ "$t" = raw_sample ] && w="time < '$cut'"
+			if [ "$(digest $dir $code "$t" "$k" "$w")" != "$(digest F $code "$t" "$k" "$w")" ]; then
+				DIFF="$t of $code: farm $(digest $dir $code "$t" "$k" "$w"), fleet $(digest F $code "$t" "$k" "$w")"
 				return 1
 			fi
 		done
@@ -123,6 +132,16 @@ wait_same() {
 sleep 5
 rollup
 check "the fleet holds both farms' statistics, equal to theirs" wait_same 60
+[ -n "$DIFF" ] && echo "# $DIFF"
+# TNQ publishes its raw samples too from now on: the fleet takes them.
+sed -i 's/name = "Farm TNQ"; };/name = "Farm TNQ"; publish_raw = true; };/' "$WORK/A/vento.conf"
+ctl -c "$WORK/A/vento.conf" migrate >/dev/null
+check_eq "farm.publish_raw publishes raw_sample, through its root" "raw_sample" \
+	"$(at A "SELECT tablename FROM pg_publication_tables WHERE pubname = 'vento_farm_append'
+	         AND tablename LIKE 'raw%'")"
+check "ventoctl fleet refresh TNQ" ctl -c /dev/null fleet refresh TNQ
+RAW="TNQ"
+check "TNQ's raw samples at the fleet, equal to the farm's" wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
 check_eq "both farms' T01 at the fleet, told apart by farm" "SRA|T01
 TNQ|T01" "$(at F "SELECT farm, name FROM device WHERE name = 'T01' ORDER BY farm")"
@@ -231,6 +250,22 @@ check_eq "the fleet's 2025 is CAT's, the sum of its farms' (TNQ and SRA have non
 	"$(at F "SELECT round(actual_kwh::numeric, 1) FROM vento_fleet_yearly_check(2025, '2026-01-01 03:00+00')
 	        WHERE farm IS NULL")"
 check "and CAT's year is about 3/40 of 720 GWh ($c kWh)" test "$(echo "$c" | cut -d. -f1)" -gt 45000000 -a "$(echo "$c" | cut -d. -f1)" -lt 65000000
+
+# A schema change across the fleet: the next version's migration (here a
+# column the farms publish) at the fleet first, then at a farm; the fleet
+# ahead of the other farms replicates on, and the farm's new column
+# arrives.
+cp -r "$VENTO_ROOT/schema" "$WORK/schema-next"
+echo 'ALTER TABLE stat_10min ADD COLUMN next_test real;' >"$WORK/schema-next/099_next.sql"
+check "the fleet migrates first" "$BIN/ventoctl" -c /dev/null --schema-dir "$WORK/schema-next" migrate
+check "then farm CAT" "$BIN/ventoctl" -c "$WORK/C/vento.conf" --schema-dir "$WORK/schema-next" migrate
+at C "UPDATE stat_10min SET next_test = 1 WHERE period < '2025-02-01'" >/dev/null
+rollup
+check "after the schema change every table is equal at the fleet, every farm's" wait_same 60
+[ -n "$DIFF" ] && echo "# $DIFF"
+check_eq "CAT's new column arrived" "$(at C "SELECT count(next_test) FROM stat_10min")" \
+	"$(at F "SELECT count(next_test) FROM stat_10min WHERE farm = 'CAT'")"
+check_eq "every subscription streams on" 3 "$(ctl -c /dev/null fleet status 2>/dev/null | grep -c ' streaming ')"
 
 check "ventoctl fleet remove SRA" ctl -c /dev/null fleet remove SRA
 check_eq "SRA's rows are gone from the fleet, TNQ's stay" "0 $N" \
