@@ -584,7 +584,16 @@ store_connect(struct store *s, uint64_t spool_id, uint64_t *acked)
 	s->conn = PQconnectdb(conninfo);
 	free(conninfo);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
-		store_set_error(s, "%s", PQerrorMessage(s->conn));
+		const char *msg = PQerrorMessage(s->conn);
+
+		/* TLS refusals name libpq's words, not what to look at. */
+		store_set_error(s, "%s%s", msg,
+				strstr(msg, "certificate verify failed") ||
+						strstr(msg, "server certificate for")
+					? " (the server's certificate is not "
+					  "signed by sslrootcert's CA, or names "
+					  "another host)"
+					: "");
 		store_disconnect(s);
 		return -1;
 	}

@@ -580,6 +580,14 @@ main(int argc, char **argv)
 		cfg_free(v.cfg);
 		return 0;
 	}
+	/* ventod needs no privilege (its Modbus and database sockets are
+	 * clients, its spool its own directory), and as root a flaw in what
+	 * parses a device's replies would be root's. The unit runs it as a
+	 * dynamic user; started by hand it says so, and runs. */
+	if (geteuid() == 0)
+		log_warn("running as root, which ventod does not need: run it "
+			 "as an unprivileged user (the systemd unit runs it as "
+			 "a dynamic user)");
 	if ((v.statelock = ventod_lock_state(v.cfg)) == -1) {
 		ventod_unload_plugins(&v);
 		cfg_free(v.cfg);
