@@ -53,7 +53,7 @@ check "naming their lines" err 2 "column wtur_w: 'NaN' is not a finite number"
 grep -v -e NaN -e Infinity -e ',2\.5,' "$WORK/bad.csv" >"$WORK/marked.csv"
 import --mark-invalid "$WORK/marked.csv"
 check_eq "with --mark-invalid the finite implausible values import" 0 "$?"
-check "and the count says how many periods were marked" grep -q "9 periods: 9 new, 0 replaced, 0 kept as computed from raw samples; 8 marked invalid" "$WORK/import.out"
+check "and the count says how many periods were marked" grep -q "9 periods: 9 new, 0 replaced, 0 unchanged, 0 left as computed from raw samples; 8 marked invalid" "$WORK/import.out"
 check_eq "those periods are not valid, the good one is" "8|1" \
 	"$(q "SELECT count(*) FILTER (WHERE NOT valid) || '|' || count(*) FILTER (WHERE valid) FROM stat_10min")"
 check_eq "an implausible value is not in the statistics" "true|wtur_w=1e+30" \

@@ -22,7 +22,7 @@ CSV
 sed -i 's/$/\r/' "$WORK/user.csv"
 import "$WORK/user.csv"
 check_eq "a spreadsheet's file imports with no ventod run" 0 "$?"
-check "and says what it did" grep -qx "$WORK/user.csv: 4 periods: 4 new, 0 replaced, 0 kept as computed from raw samples" "$WORK/import.out"
+check "and says what it did" grep -qx "$WORK/user.csv: 4 periods: 4 new, 0 replaced, 0 unchanged, 0 left as computed from raw samples" "$WORK/import.out"
 check_eq "the configured devices are registered with their model" "T01 vento-sim-4500 4500|T02 vento-sim-4500 4500" \
 	"$(q "SELECT string_agg(name || ' ' || profile || ' ' || rated_kw, '|' ORDER BY name) FROM device")"
 check_eq "and the projection, whose time zone makes the local days" "America/Bahia|2025-03-01" \
@@ -35,10 +35,14 @@ check_eq "values land in their columns" "1800.5|8.1|300.25" \
 	"$(q "SELECT wtur_w_mean || '|' || wmet_horwdspd_mean || '|' || energy_kwh FROM stat_10min WHERE wtur_turst = 2 AND energy_kwh > 290")"
 
 import "$WORK/user.csv"
-check "the same file again replaces, adds nothing" grep -qx "$WORK/user.csv: 4 periods: 0 new, 4 replaced, 0 kept as computed from raw samples" "$WORK/import.out"
+check "the same file again changes nothing" grep -qx "$WORK/user.csv: 4 periods: 0 new, 0 replaced, 4 unchanged, 0 left as computed from raw samples" "$WORK/import.out"
+sed -i 's/,1700,7.9,2,283.5/,1750,7.9,2,290/' "$WORK/user.csv"
+import "$WORK/user.csv"
+check "a period changed in the file is replaced" grep -qx "$WORK/user.csv: 4 periods: 0 new, 1 replaced, 3 unchanged, 0 left as computed from raw samples" "$WORK/import.out"
+check_eq "with its new values" "1750|290" "$(q "SELECT wtur_w_mean || '|' || energy_kwh FROM stat_10min WHERE wtur_w_mean BETWEEN 1700 AND 1800")"
 q "UPDATE stat_10min SET source = 'raw' WHERE wtur_turst = 4" >/dev/null
 import "$WORK/user.csv"
-check "a period computed from raw samples is counted as kept" grep -qx "$WORK/user.csv: 4 periods: 0 new, 3 replaced, 1 kept as computed from raw samples" "$WORK/import.out"
+check "a period computed from raw samples is left alone, and counted" grep -qx "$WORK/user.csv: 4 periods: 0 new, 0 replaced, 3 unchanged, 1 left as computed from raw samples" "$WORK/import.out"
 
 printf 'time,asset_id,WTUR_TurSt,WTUR_SupWh\n2025-03-02T00:00:00Z,T01,run,0\n2025-03-02T00:00:00Z,T02,9,0\n' >"$WORK/names.csv"
 import "$WORK/names.csv"
