@@ -663,17 +663,16 @@ static const char ctl_import_update_sql[] =
 /* New periods by a plain INSERT: ON CONFLICT's speculative insertion
  * costs a fifth more per row. A period that ventod's rollup stores between
  * the two statements fails the import, which can then be run again. */
-static const char ctl_import_insert_sql[] =
-	"INSERT INTO stat_10min (device_id, period, source, n, valid, "
-	"  wtur_w_mean, wmet_horwdspd_mean, wmet_horwddir_mean, wtur_turst, "
-	"  wrot_blpthangval_mean, wmet_envtmp_mean, t_available, "
-	"  t_unavailable, t_excluded, t_unknown, energy_kwh, potential_kwh, "
-	"  implausible) "
-	"SELECT n.device_id, n.period, 'import', 600, n.valid, n.w, n.ws, "
-	"  n.wd, n.turst, n.pitch, n.tmp, n.t_available, n.t_unavailable, "
-	"  n.t_excluded, n.t_unknown, n.kwh, n.potential, n.implausible "
-	"FROM import_stat n WHERE NOT EXISTS (SELECT 1 FROM stat_10min s "
-	"  WHERE s.device_id = n.device_id AND s.period = n.period)";
+#define CTL_IMPORT_INSERT_SQL                                                  \
+	"INSERT INTO stat_10min (device_id, period, source, n, valid, "               \
+	"  wtur_w_mean, wmet_horwdspd_mean, wmet_horwddir_mean, wtur_turst, "         \
+	"  wrot_blpthangval_mean, wmet_envtmp_mean, t_available, "                    \
+	"  t_unavailable, t_excluded, t_unknown, energy_kwh, potential_kwh, "         \
+	"  implausible) "                                                             \
+	"SELECT n.device_id, n.period, 'import', 600, n.valid, n.w, n.ws, "           \
+	"  n.wd, n.turst, n.pitch, n.tmp, n.t_available, n.t_unavailable, "           \
+	"  n.t_excluded, n.t_unknown, n.kwh, n.potential, n.implausible "             \
+	"FROM import_stat n"
 
 /* Runs a statement that changes rows; returns how many, or -1. */
 static long
@@ -701,7 +700,7 @@ ctl_import_count(struct ctl_import *im, const char *sql)
 static int
 ctl_import_merge(struct ctl_import *im)
 {
-	long fresh, replaced, raw = 0;
+	long fresh, replaced, overlap, raw = 0;
 
 	/* Statistics of the staged rows and memory enough for hash joins
 	 * keep a year's rows out of sorts on disk. */
@@ -709,9 +708,35 @@ ctl_import_merge(struct ctl_import *im)
 			"ANALYZE import_row; SET LOCAL work_mem = '64MB'",
 			"import", NULL) == -1 ||
 	    ctl_db_exec(im->conn, ctl_import_view_sql, "import", NULL) == -1 ||
-	    (replaced = ctl_import_count(im, ctl_import_update_sql)) == -1)
+	    (overlap = ctl_import_count(
+		     im, "SELECT count(*) FROM (SELECT 1 FROM stat_10min "
+			 "WHERE period BETWEEN (SELECT min(period) FROM "
+			 "import_row) AND (SELECT max(period) FROM import_row) "
+			 "LIMIT 1) o")) == -1)
 		return -1;
-	if ((fresh = ctl_import_count(im, ctl_import_insert_sql)) == -1)
+	if (overlap == 0) {
+		/* History before anything stored, the common case: nothing to
+		 * replace, nothing to look up. */
+		fresh = ctl_import_count(im, CTL_IMPORT_INSERT_SQL);
+		replaced = 0;
+	} else {
+		/* A probe of the statistics per row is right for a day's file,
+		 * but a year's is joined faster by hashing: random reads of a
+		 * table larger than memory took minutes. */
+		if (im->rows > 10000 &&
+		    ctl_db_exec(im->conn, "SET LOCAL enable_nestloop = off",
+				"import", NULL) == -1)
+			return -1;
+		if ((replaced = ctl_import_count(im, ctl_import_update_sql)) ==
+		    -1)
+			return -1;
+		fresh = ctl_import_count(im, CTL_IMPORT_INSERT_SQL " WHERE NOT "
+						"EXISTS (SELECT 1 FROM "
+						"stat_10min s WHERE s.device_id "
+						"= n.device_id AND s.period = "
+						"n.period)");
+	}
+	if (fresh == -1)
 		return -1;
 	/* Only a file imported before has periods that were neither new nor
 	 * replaced: unchanged, or computed from raw samples. */
