@@ -347,7 +347,8 @@ check_worse(int a, int b)
 /* Says what was lost, only the causes that lost something, in few enough
  * words for the check's one line. */
 static void
-check_spool_losses(const struct health *h, char *out, size_t n)
+check_spool_losses(const struct health *h, char *out, size_t n,
+		   size_t fit)
 {
 	const long long v[4] = { h->lost, h->spool_dropped, h->damaged,
 				 h->quarantined };
@@ -370,7 +371,7 @@ check_spool_losses(const struct health *h, char *out, size_t n)
 							k++ ? "," : "", v[i],
 							pass ? shorter[i]
 							     : longer[i]);
-		if (len <= 54)
+		if (len <= fit)
 			return;
 	}
 }
@@ -411,14 +412,21 @@ check_spool(struct check *c)
 			  "0;");
 	c->warn = warn;
 	c->crit = crit;
-	if (lst != CHECK_OK)
-		check_spool_losses(&h, loss, sizeof(loss));
 	if (h.pid == 0 || stale > 30) {
-		snprintf(c->text, sizeof(c->text),
-			 "spool: ventod not running (health %ld s old)%s%s",
-			 stale, loss[0] ? "; " : "", loss);
+		if (lst == CHECK_OK)
+			snprintf(c->text, sizeof(c->text),
+				 "spool: ventod not running (health %ld s old)",
+				 stale);
+		else {
+			check_spool_losses(&h, loss, sizeof(loss),
+					   CHECK_TEXT_MAX - 27);
+			snprintf(c->text, sizeof(c->text),
+				 "spool: ventod not running; %s", loss);
+		}
 		return CHECK_CRITICAL;
 	}
+	if (lst != CHECK_OK)
+		check_spool_losses(&h, loss, sizeof(loss), CHECK_TEXT_MAX - 7);
 	if (lst != CHECK_OK) {
 		snprintf(c->text, sizeof(c->text), "spool: %s", loss);
 		return check_worse(st, lst);

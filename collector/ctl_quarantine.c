@@ -95,14 +95,13 @@ ctl_quarantine_read(const char *path, size_t *len)
 
 /* The first line of SEQ.reason, or "-". */
 static void
-ctl_quarantine_reason(const char *dir, const char *name, char *out,
-		      size_t n)
+ctl_quarantine_reason(const char *dir, const char *name, char *out, size_t n)
 {
 	char path[4096 + 512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%.*s.reason", dir,
-		 (int)(strlen(name) - 4), name);
+	         (int)(strlen(name) - 4), name);
 	snprintf(out, n, "-");
 	if ((f = fopen(path, "r")) == NULL)
 		return;
@@ -147,7 +146,7 @@ ctl_quarantine_list(struct ctl *ctl, const char *dir)
 			rows = rec.nrows;
 			if (rec.nrows > 0)
 				ctl_quarantine_time(rec.rows[0].tick_ms, when,
-						    sizeof(when));
+				                    sizeof(when));
 			record_free(&rec);
 		}
 		free(buf);
@@ -203,11 +202,11 @@ ctl_quarantine_show(struct ctl *ctl, const char *dir, const char *seq)
 	ctl_quarantine_path(dir, seq, path, sizeof(path));
 	if ((buf = ctl_quarantine_read(path, &len)) == NULL) {
 		fprintf(stderr, "ventoctl: quarantine: %s: %s\n", path,
-			strerror(errno));
+		        strerror(errno));
 		return CTL_FAIL;
 	}
 	ctl_quarantine_reason(dir, strrchr(path, '/') + 1, reason,
-			      sizeof(reason));
+	                      sizeof(reason));
 	if (record_decode(buf, len, &rec) == -1) {
 		printf("record %s (%zu bytes): not a valid record; refused "
 		       "for: %s\n",
@@ -252,23 +251,25 @@ ctl_quarantine_replay_one(struct store *st, const char *path)
 
 	if ((buf = ctl_quarantine_read(path, &len)) == NULL) {
 		fprintf(stderr, "ventoctl: quarantine: %s: %s\n", path,
-			strerror(errno));
+		        strerror(errno));
 		return CTL_FAIL;
 	}
 	if (record_decode(buf, len, &rec) == -1) {
 		free(buf);
-		fprintf(stderr, "ventoctl: quarantine: %s is not a valid "
-				"record: it cannot be stored\n",
-			path);
+		fprintf(stderr,
+		        "ventoctl: quarantine: %s is not a valid "
+		        "record: it cannot be stored\n",
+		        path);
 		return CTL_FAIL;
 	}
 	free(buf);
 	rows = store_insert(st, &rec);
 	record_free(&rec);
 	if (rows == -1) {
-		fprintf(stderr, "ventoctl: quarantine: record %.16s is still "
-				"refused: %s\n",
-			name, store_error(st));
+		fprintf(stderr,
+		        "ventoctl: quarantine: record %.16s is still "
+		        "refused: %s\n",
+		        name, store_error(st));
 		return CTL_FAIL;
 	}
 	printf("record %.16s: %ld rows stored, %ld stored already\n", name,
@@ -282,15 +283,14 @@ ctl_quarantine_replay_one(struct store *st, const char *path)
 		return CTL_FAIL;
 	}
 	unlink(path);
-	snprintf(reason, sizeof(reason), "%.*s.reason",
-		 (int)(strlen(path) - 4), path);
+	snprintf(reason, sizeof(reason), "%.*s.reason", (int)(strlen(path) - 4),
+	         path);
 	unlink(reason);
 	return CTL_OK;
 }
 
 static int
-ctl_quarantine_replay(struct ctl *ctl, const char *dir, int argc,
-		      char **argv)
+ctl_quarantine_replay(struct ctl *ctl, const char *dir, int argc, char **argv)
 {
 	struct store *st = store_open(ctl->cfg);
 	uint64_t acked;
@@ -299,7 +299,7 @@ ctl_quarantine_replay(struct ctl *ctl, const char *dir, int argc,
 
 	if (store_connect(st, 0, &acked) == -1) {
 		fprintf(stderr, "ventoctl: quarantine replay: %s\n",
-			store_error(st));
+		        store_error(st));
 		store_close(st);
 		return CTL_FAIL;
 	}

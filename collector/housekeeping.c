@@ -23,7 +23,7 @@
 struct housekeeping {
 	int64_t rollup_at_ms, health_at_ms, retention_at_ms;
 	int64_t dirty_lo, dirty_hi; /* ticks stored since the last rollup */
-	pthread_mutex_t lock;	    /* with health, health_set */
+	pthread_mutex_t lock;       /* with health, health_set */
 	struct health health;
 	int health_set;
 };
@@ -125,8 +125,8 @@ housekeeping_retention(struct housekeeping *hk, struct store *st, int64_t now)
 
 	if (n > 0)
 		log_info("writer: dropped %d daily partitions older than %d "
-			 "days",
-			 n, days);
+		         "days",
+		         n, days);
 	else if (n == -1)
 		log_warn("writer: housekeeping: %s", store_error(st));
 	hk->retention_at_ms = now + HOUSEKEEPING_RETENTION_EVERY_MS;

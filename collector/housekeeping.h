@@ -19,8 +19,7 @@ void housekeeping_close(struct housekeeping *hk);
 
 /* Rows with ticks lo_ms..hi_ms were stored: their periods' statistics
  * are due. */
-void housekeeping_stored(struct housekeeping *hk, int64_t lo_ms,
-			 int64_t hi_ms);
+void housekeeping_stored(struct housekeeping *hk, int64_t lo_ms, int64_t hi_ms);
 
 /* The writer connected: the retention is due again. */
 void housekeeping_connected(struct housekeeping *hk);

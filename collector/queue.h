@@ -1,6 +1,9 @@
-/* queue.h - the hand-over from pollers to the writer: many producers, one
- * consumer, a mutex and a condition variable. The only state the threads
- * share. */
+/* queue.h - the hand-over from pollers to the spooler: many producers, one
+ * consumer, a mutex and a condition variable. The samples' only way from
+ * the pollers to delivery; the other state threads share is each behind
+ * its owner's lock or atomics (the spool, the spooler's batch count, the
+ * health handed to the housekeeping, the pollers' and writer's counters
+ * read by the main thread). */
 #ifndef VENTO_QUEUE_H
 #define VENTO_QUEUE_H
 

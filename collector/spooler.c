@@ -60,9 +60,10 @@ spooler_spool(struct spooler *sp, struct sample *list)
 		unsigned held;
 
 		if (log_limit_pass(&sp->complain, &held))
-			log_err("spooler: cannot spool %ld rows in %s: %s; they "
-				"are lost and counted",
-				n, sp->cfg->state_dir, strerror(errno));
+			log_err(
+			    "spooler: cannot spool %ld rows in %s: %s; they "
+			    "are lost and counted",
+			    n, sp->cfg->state_dir, strerror(errno));
 		atomic_fetch_add(&sp->lost, n);
 	}
 	free(buf);
@@ -73,9 +74,9 @@ spooler_spool(struct spooler *sp, struct sample *list)
 	spool_get_stats(sp->spool, &st);
 	if (st.dropped_bytes > sp->dropped_seen) {
 		log_err("spooler: spool full (%" PRIu64 " bytes, its bound): "
-			"dropped the oldest segment of raw samples; %" PRIu64
-			" batches not yet stored are lost",
-			st.bytes, st.dropped_records);
+		        "dropped the oldest segment of raw samples; %" PRIu64
+		        " batches not yet stored are lost",
+		        st.bytes, st.dropped_records);
 		sp->dropped_seen = st.dropped_bytes;
 	}
 }
@@ -88,7 +89,7 @@ static struct sample *
 spooler_gather(struct spooler *sp)
 {
 	struct sample *list = queue_take_all(sp->queue, 200), *more, *last;
-	struct timespec pause = { .tv_nsec = SPOOLER_GATHER_MS * 1000000L };
+	struct timespec pause = {.tv_nsec = SPOOLER_GATHER_MS * 1000000L};
 
 	if (list == NULL)
 		return NULL;

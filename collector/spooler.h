@@ -13,7 +13,7 @@ struct spooler;
  * all three must outlive it. Returns NULL with errno set when the thread
  * cannot start. */
 struct spooler *spooler_start(const struct config *c, struct queue *q,
-			      struct spool *sp);
+                              struct spool *sp);
 
 /* Stops it after spooling what is queued (call once the pollers have
  * stopped), and frees it. Accepts NULL. */
@@ -28,8 +28,7 @@ int spooler_done(struct spooler *sp);
 /* Waits until the spooler has spooled a batch since the count *seen (the
  * caller's, updated), or timeout_ms passed, or it is done: the writer's
  * idle wait, which a batch spooled before it began does not prolong. */
-void spooler_wait(struct spooler *sp, unsigned long long *seen,
-		  int timeout_ms);
+void spooler_wait(struct spooler *sp, unsigned long long *seen, int timeout_ms);
 
 /* Rows that could not be spooled (the disk full or failing), since start. */
 long long spooler_lost(struct spooler *sp);
