@@ -78,6 +78,7 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES = $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_LINK_fuzz_adu = adu regval
 FUZZ_LINK_fuzz_cfg = $(COMMON)
+FUZZ_LINK_fuzz_csv = csv
 FUZZ_LINK_fuzz_record = record $(COMMON)
 FUZZ_LINK_fuzz_spool = spool crc32c record $(COMMON)
 FUZZ_REPLAYS = $(patsubst %,$(BUILD)/tests/unit/test_fuzz_%,$(FUZZ_NAMES))

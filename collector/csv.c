@@ -108,8 +108,9 @@ csv_header_parse(struct csv_header *h, char *line, int skip_unknown, char *why,
 	char *fields[CSV_MAX_FIELDS];
 	int seen[CSV_NCOLUMNS] = { 0 }, n;
 
-	/* Spreadsheets begin UTF-8 files with a byte-order mark. */
-	if (memcmp(line, "\xef\xbb\xbf", 3) == 0)
+	/* Spreadsheets begin UTF-8 files with a byte-order mark. strncmp
+	 * stops at a shorter line's end, where memcmp would read past it. */
+	if (strncmp(line, "\xef\xbb\xbf", 3) == 0)
 		line += 3;
 	n = csv_split(line, fields, CSV_MAX_FIELDS);
 	if (n == -1) {
