@@ -137,8 +137,9 @@ BEGIN
             EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
             EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
             -- A range, not "farm = setting OR setting = ''", so that an
-            -- index led by the farm serves it.
-            EXECUTE format('CREATE POLICY farm_scope ON %I USING (%s BETWEEN vento_scope_from() AND vento_scope_to())',
+            -- index led by the farm serves it; its bounds subqueries, so
+            -- that a scan reads the setting once, not at every row.
+            EXECUTE format('CREATE POLICY farm_scope ON %I USING (%s BETWEEN (SELECT vento_scope_from()) AND (SELECT vento_scope_to()))',
                            t, CASE WHEN t = 'farm' THEN 'code' ELSE 'farm' END);
         END LOOP;
     ELSE
@@ -168,7 +169,10 @@ END $$;
 -- sums of energy, budget, forecast and projection (the fleet's projection
 -- is the sum of the farms'), completeness weighted by turbines. The
 -- fleet's row has farm NULL. At a farm, the farm's row and the same again
--- as the total.
+-- as the total. Each farm's row is vento_yearly_check's own answer, so the
+-- two cannot differ; its cost is each farm's check in turn, most of it
+-- reading the farm's daily sums (a set-based version, one pass grouped by
+-- farm, measured no faster: the rows read are the same).
 CREATE FUNCTION vento_fleet_yearly_check(p_year int, p_at timestamptz DEFAULT now())
 RETURNS TABLE (
     farm text, year int, at timestamptz, source text,
