@@ -230,7 +230,7 @@ check "after a farm's ventod and a farm's PostgreSQL restart, the fleet equals t
 # A third farm joins with a year of imported history while the others run.
 mkdir -p "$WORK/C"
 chmod 755 "$WORK/C"
-sed -e "s|host=$WORK/A |host=$WORK/C |" -e 's/"TNQ"/"CAT"/' -e 's/Farm TNQ/Farm CAT/' \
+sed -e "s|host=$WORK/A |host=$WORK/C |g" -e 's/"TNQ"/"CAT"/' -e 's/Farm TNQ/Farm CAT/' \
 	"$WORK/A/vento.conf" >"$WORK/C/vento.conf"
 PG_EXTRA="-c wal_level=logical" pg_start "$WORK/C" ||
 	{ echo "Bail out! PostgreSQL did not start"; exit 1; }
