@@ -53,10 +53,10 @@ LIBS = $(PKG_LIBS) -lpthread -lm -ldl
 COMMON = cfg catalogue profile regval log xmalloc
 VENTOD_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventod plan link adu poller queue writer store notify spool \
-	crc32c record health plugin copybin statelock spooler housekeeping))
+	crc32c record health lateness plugin copybin statelock spooler housekeeping))
 VENTOCTL_OBJS = $(addprefix $(BUILD)/collector/,$(addsuffix .o, \
 	$(COMMON) ventoctl ctl_db ctl_status ctl_migrate ctl_plan ctl_read \
-	ctl_import ctl_check ctl_report ctl_table ctl_html ctl_fleet ctl_signals plan link adu health \
+	ctl_import ctl_check ctl_report ctl_table ctl_html ctl_fleet ctl_signals plan link adu health lateness \
 	csv copybin plugin ctl_quarantine store record))
 SIM_SRCS = $(wildcard tests/sim/*.c)
 VENTOSIM_OBJS = $(addprefix $(BUILD)/,$(SIM_SRCS:.c=.o)) \

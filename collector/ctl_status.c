@@ -8,6 +8,8 @@
 
 #include "ctl.h"
 #include "health.h"
+#include "lateness.h"
+#include "xmalloc.h"
 
 /* Only the last minutes are searched: the raw table's BRIN index makes that
  * cheap, and a device silent for longer is shown as silent. */
@@ -38,6 +40,27 @@ ctl_quality_name(const char *q)
 	return q[0] == '\0' ? "-" : q;
 }
 
+/* Each device's poll lateness as ventod last wrote it (lateness.c), into
+ * *late_us by device index; NULL when there is no configuration. */
+static void
+ctl_status_lateness(struct ctl *ctl, long long **late_us)
+{
+	if (ctl_config(ctl) == NULL)
+		return;
+	*late_us = xcalloc((size_t)ctl->cfg->ndevices + 1, sizeof(**late_us));
+	lateness_read(ctl->cfg->state_dir, ctl->cfg, *late_us);
+}
+
+static long long
+ctl_status_late_of(struct ctl *ctl, const long long *late_us, const char *name)
+{
+	const struct device *d;
+
+	if (late_us == NULL || (d = cfg_find_device(ctl->cfg, name)) == NULL)
+		return -1;
+	return late_us[d - ctl->cfg->devices];
+}
+
 /* A field's text, or NULL for SQL NULL. */
 static const char *
 ctl_status_value(const PGresult *r, int i, int k)
@@ -46,8 +69,10 @@ ctl_status_value(const PGresult *r, int i, int k)
 }
 
 static void
-ctl_status_json(PGresult *r)
+ctl_status_json(struct ctl *ctl, const long long *late_us, PGresult *r)
 {
+	long long us;
+
 	printf("{\"devices\":[");
 	for (int i = 0; i < PQntuples(r); i++) {
 		printf("%s{\"name\":", i ? "," : "");
@@ -74,7 +99,11 @@ ctl_status_json(PGresult *r)
 		}
 		printf(",\"errors_10min\":");
 		ctl_json_number(PQgetvalue(r, i, 8));
-		printf("}");
+		us = ctl_status_late_of(ctl, late_us, PQgetvalue(r, i, 0));
+		if (us >= 0)
+			printf(",\"late_ms\":%.1f}", (double)us / 1000);
+		else
+			printf(",\"late_ms\":null}");
 	}
 	printf("]}\n");
 }
@@ -143,6 +172,7 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	PGconn *conn;
 	PGresult *r;
 	double total_kw = 0, wind_sum = 0;
+	long long *late_us = NULL;
 	int fresh = 0, nwind = 0, n, turbines = 0,
 	    colour = isatty(STDOUT_FILENO);
 
@@ -175,29 +205,35 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (ctl->json) {
-		ctl_status_json(r);
+		ctl_status_lateness(ctl, &late_us);
+		ctl_status_json(ctl, late_us, r);
+		free(late_us);
 		PQclear(r);
 		PQfinish(conn);
 		return CTL_OK;
 	}
 	n = PQntuples(r);
-	printf("%-8s %-8s %9s %7s %8s %7s %-9s %s\n", "DEVICE", "KIND",
-	       "POWER_KW", "WIND_MS", "AGE_S", "ERR_10M", "QUALITY", "STATE");
+	ctl_status_lateness(ctl, &late_us);
+	printf("%-8s %-8s %9s %7s %8s %7s %7s %-9s %s\n", "DEVICE", "KIND",
+	       "POWER_KW", "WIND_MS", "AGE_S", "LATE_MS", "ERR_10M", "QUALITY",
+	       "STATE");
 	for (int i = 0; i < n; i++) {
 		const char *name = PQgetvalue(r, i, 0);
 
 		turbines += strcmp(PQgetvalue(r, i, 1), "turbine") == 0;
 
 		if (PQgetisnull(r, i, 6)) {
-			printf("%s%-8s %-8s %9s %7s %8s %7s %-9s %s%s\n",
+			printf("%s%-8s %-8s %9s %7s %8s %7s %7s %-9s %s%s\n",
 			       colour ? "\033[31m" : "", name,
 			       PQgetvalue(r, i, 1), "-", "-", "-", "-", "-",
-			       "no data in 10 min", colour ? "\033[0m" : "");
+			       "-", "no data in 10 min",
+			       colour ? "\033[0m" : "");
 			continue;
 		}
 		double age = atof(PQgetvalue(r, i, 6));
 		const char *quality = ctl_quality_name(PQgetvalue(r, i, 2));
-		char power[32] = "-", wind[32] = "-";
+		char power[32] = "-", wind[32] = "-", late[32] = "-";
+		long long us = ctl_status_late_of(ctl, late_us, name);
 
 		if (age < 10 && strcmp(quality, "ok") == 0)
 			fresh++;
@@ -219,8 +255,10 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 				 : strcmp(quality, "ok") != 0 ? "\033[31m"
 				 : age >= 10			? "\033[33m"
 								: "";
-		printf("%s%-8s %-8s %9s %7s %8.1f %7s %-9s %s%s\n", on, name,
-		       PQgetvalue(r, i, 1), power, wind, age,
+		if (us >= 0)
+			snprintf(late, sizeof(late), "%.1f", (double)us / 1000);
+		printf("%s%-8s %-8s %9s %7s %8.1f %7s %7s %-9s %s%s\n", on,
+		       name, PQgetvalue(r, i, 1), power, wind, age, late,
 		       PQgetvalue(r, i, 8), quality,
 		       PQgetisnull(r, i, 7) ? "-" : PQgetvalue(r, i, 7),
 		       *on ? "\033[0m" : "");
@@ -230,6 +268,7 @@ ctl_status(struct ctl *ctl, int argc, char **argv)
 	       total_kw / 1000, turbines, nwind ? wind_sum / nwind : 0.0, fresh,
 	       n);
 	ctl_status_collector(ctl);
+	free(late_us);
 	PQclear(r);
 	PQfinish(conn);
 	return CTL_OK;

@@ -40,6 +40,7 @@ struct poller_device {
 	unsigned rand_state;
 	struct log_limit complain;
 	atomic_llong last_ok_ms;
+	atomic_llong late_us; /* its last poll's lateness, -1 while none */
 };
 
 struct poller {
@@ -246,6 +247,7 @@ poller_poll_device(struct poller *p, struct poller_device *pd, int64_t tick_ms,
 	int64_t now = poller_clock_ns(CLOCK_MONOTONIC);
 
 	if (p->shared && now < pd->retry_at) {
+		atomic_store(&pd->late_us, -1);
 		poller_queue(p, pd, poller_sample(pd, tick_ms, pd->wait_quality));
 		return;
 	}
@@ -281,6 +283,7 @@ poller_poll_device(struct poller *p, struct poller_device *pd, int64_t tick_ms,
 	}
 	now = poller_clock_ns(CLOCK_MONOTONIC);
 	poller_count_lateness(p, now - deadline);
+	atomic_store(&pd->late_us, (now - deadline) / 1000);
 	if (p->shared)
 		poller_unit_backoff(pd, s->quality, link_last_exception(p->link),
 				    now);
@@ -467,6 +470,7 @@ poller_start(const struct config *c, const int *devices, int ndevices,
 		pd->backoff = POLLER_UNIT_BACKOFF_MIN;
 		pd->rand_state = (unsigned)devices[k] * 2654435761u;
 		pd->complain.interval = 60;
+		atomic_init(&pd->late_us, -1);
 	}
 	p->link = link_open(p->devs[0].dev, c->timeout);
 	p->shared = ndevices > 1;
@@ -511,6 +515,13 @@ poller_stop(struct poller *p)
 	next = p->next_ms;
 	poller_free(p);
 	return next;
+}
+
+void
+poller_get_lateness(struct poller *p, long long *late_us)
+{
+	for (int k = 0; k < p->ndevs; k++)
+		late_us[p->devs[k].index] = atomic_load(&p->devs[k].late_us);
 }
 
 void

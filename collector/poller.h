@@ -56,6 +56,11 @@ void poller_request_stop(struct poller *p);
  * it would have polled next, for poller_start's resume_ms; 0 for NULL. */
 int64_t poller_stop(struct poller *p);
 
+/* Sets late_us[i], for each device i (its index in the configuration) of
+ * this poller, to the lateness of its last poll in microseconds, -1 while
+ * it has none (not polled yet, or waiting out its backoff). */
+void poller_get_lateness(struct poller *p, long long *late_us);
+
 /* The poller's counts; fresh counts its devices whose newest good sample
  * is of tick fresh_ms or later. */
 void poller_get_stats(struct poller *p, int64_t fresh_ms,

@@ -14,6 +14,7 @@
 
 #include "cfg.h"
 #include "health.h"
+#include "lateness.h"
 #include "link.h"
 #include "log.h"
 #include "notify.h"
@@ -215,6 +216,23 @@ ventod_prepare(const struct config *c)
 	return 0;
 }
 
+/* Each device's lateness, for ventoctl status. */
+static void
+ventod_report_lateness(struct ventod *v)
+{
+	long long *late_us = xcalloc((size_t)v->cfg->ndevices + 1,
+				     sizeof(*late_us));
+	unsigned held;
+
+	for (int i = 0; i < v->cfg->nlinks; i++)
+		poller_get_lateness(v->pollers[i], late_us);
+	if (lateness_write(v->cfg->state_dir, v->cfg, late_us) == -1 &&
+	    log_limit_pass(&v->complain, &held))
+		log_warn("cannot write %s/lateness: %s", v->cfg->state_dir,
+			 strerror(errno));
+	free(late_us);
+}
+
 /* p50, p99 and the worst bucket of the pollers' lateness. */
 static void
 ventod_percentiles(const unsigned long long *hist, struct health *h)
@@ -264,6 +282,7 @@ ventod_report(struct ventod *v)
 		poller_add_lateness(v->pollers[i], late);
 	}
 	ventod_percentiles(late, &h);
+	ventod_report_lateness(v);
 	notify_send("STATUS=%d/%d devices answering, database %s, %lld rows "
 		    "stored, %lld batches spooled",
 		    fresh, v->cfg->ndevices, ws.db_up ? "up" : "down",

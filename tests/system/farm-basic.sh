@@ -65,7 +65,7 @@ check_eq "every turbine that produced has a rising energy counter" 0 \
 rc=$?
 check_eq "ventoctl status exits 0" 0 "$rc"
 check_eq "ventoctl status lists 40 turbines with good samples" 40 \
-	"$(grep -cE '^T[0-9]{2} +turbine +[0-9.]+ +[0-9.]+ +[0-9.]+ +0 ok +(producing|standby, low wind|stopped, high wind)$' "$WORK/status.txt")"
+	"$(grep -cE '^T[0-9]{2} +turbine +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+\.[0-9] +0 ok +(producing|standby, low wind|stopped, high wind)$' "$WORK/status.txt")"
 check "ventoctl status prints the farm total" grep -q '^farm: .* MW from 40 turbines' "$WORK/status.txt"
 total=$(q "SELECT round(sum(wtur_w)::numeric / 1000, 1) FROM raw_sample r
            WHERE time = (SELECT max(time) FROM raw_sample)")

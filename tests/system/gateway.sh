@@ -49,7 +49,22 @@ vento_start_sim 5 --gateway-clients 2 --fault T07=dead
 check "ventosim made the serial line" test -L "$WORK/tty-meters"
 
 vento_start_ventod
-sleep 12
+sleep 10
+# Each device's lateness: behind one gateway, a unit polled later in the
+# round ends later after its tick than the first.
+late() { awk -v d="$1" '$2 == d { print $1 }' "$WORK/state/lateness"; }
+later=0
+for _ in 1 2 3 4 5; do
+	a=$(late T01) b=$(late T40)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] && later=$((later + 1))
+	sleep 0.4
+done
+check_eq "the lateness file has every device" 42 "$(wc -l <"$WORK/state/lateness")"
+check "T40, polled last, is later than T01 ($later of 5 looks)" test "$later" -ge 3
+"$BIN/ventoctl" -c "$WORK/vento.conf" status >"$WORK/status.txt" 2>&1
+check "ventoctl status shows each device's lateness" \
+	grep -Eq '^T40 +turbine +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9]+\.[0-9] ' "$WORK/status.txt"
+sleep 2
 vento_stop "$VENTOD"
 check_eq "ventod exits 0" 0 "$?"
 q() { vento_psql -c "$1"; }
