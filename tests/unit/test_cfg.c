@@ -145,8 +145,31 @@ main(void)
 		ok(c->devices[0].profile->curve_air_density == 1.225,
 		   "a curve's density is 1.225 kg/m3 unless the profile says");
 		ok(c->site_air_density == 0, "no site density unless said");
+		ok(strcmp(c->farm.code, "FARM") == 0 && c->farm.line == 0 &&
+			   !c->farm.publish_raw,
+		   "no farm section: code FARM, raw samples not published");
 	}
 	cfg_free(c);
+
+	write_file("farm.conf", conf("p", "farm = {\n code = \"TNQ\";\n name = \"Tanque Novo\";\n"
+					  " publish_raw = true;\n};\n"));
+	c = load("farm.conf");
+	ok(c && strcmp(c->farm.code, "TNQ") == 0 &&
+		   strcmp(c->farm.name, "Tanque Novo") == 0 && c->farm.publish_raw,
+	   "a farm's code, name and publish_raw");
+	cfg_free(c);
+	write_file("bad-farm.conf",
+		   conf("p", "farm = {\n code = \"tnq-1\";\n publish_raw = 1;\n region = 2;\n};\n"));
+	c = load("bad-farm.conf");
+	ok(c == NULL, "a bad farm section fails the load");
+	ok(has("bad-farm.conf:4: farm code 'tnq-1': expected 2 to 8 upper-case letters or "
+	       "digits, starting with a letter"),
+	   "a bad farm code, with its line");
+	ok(has("bad-farm.conf:5: publish_raw: expected true or false"), "publish_raw a boolean");
+	ok(has("bad-farm.conf:6: unknown key 'region'"), "unknown farm key");
+	write_file("farm-nocode.conf", conf("p", "farm = {\n name = \"x\";\n};\n"));
+	c = load("farm-nocode.conf");
+	ok(c == NULL && has("farm-nocode.conf:3: farm without a code"), "a farm needs its code");
 
 	write_file("dense.conf", "name = \"dense\";\ncurve_air_density = 2;\n"
 				 "signals = ( { name = \"wtur_w\"; fc = 4; address = 0; "
