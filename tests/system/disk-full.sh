@@ -51,8 +51,10 @@ vento_stop "$ventod"
 check_eq "ventod exits 0" 0 "$?"
 vento_stop "$sim" >/dev/null || true
 vento_compare "$WORK/served.csv"
-check_eq "every tick served since the spool drained is stored" 0 \
-	"$(vento_psql -c "SELECT count(*) FROM missing WHERE second >= $drained_at")"
+# (The tick of the very second the backlog was found stored may have met
+# the disk still full: it is counted, as the last check shows.)
+check_eq "every tick served after the spool drained is stored" 0 \
+	"$(vento_psql -c "SELECT count(*) FROM missing WHERE second > $drained_at")"
 check_eq "the rows missing are the rows counted lost" "$lost" "$MISSING"
 check_stored_as_served
 check_clean "$WORK/ventod.log"
