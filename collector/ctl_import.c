@@ -597,12 +597,17 @@ ctl_import_end_copy(struct ctl_import *im)
 
 /* The staged rows as stat_10min has them: implausible values left out,
  * the state's availability group, the reference energy at the measured
- * wind. vento_ref_power costs two index probes, so it is called once per
+ * wind normalised to the reference curve's air density (a file has no
+ * pressure: the site's density, 013_farm_numbers.sql). vento_ref_power
+ * costs two index probes, so it is called once per
  * distinct model and wind speed of the file (a few thousand at the
  * hundredths of m/s SCADA exports write), not once per row. */
 static const char ctl_import_view_sql[] =
 	"CREATE TEMP TABLE import_pot ON COMMIT DROP AS "
-	"SELECT p.profile, p.ws, (vento_ref_power(p.profile, p.ws) / 6.0)::real "
+	"SELECT p.profile, p.ws, (vento_ref_power(p.profile, p.ws * "
+	"  vento_wind_factor(NULL, (SELECT air_density FROM site), "
+	"  coalesce((SELECT c.air_density FROM power_curve_density c "
+	"  WHERE c.profile = p.profile), 1.225))) / 6.0)::real "
 	"  AS kwh FROM (SELECT DISTINCT d.profile, i.ws::real AS ws "
 	"  FROM import_row i JOIN device d ON d.id = i.device_id "
 	"  WHERE i.ws IS NOT NULL AND i.bad & 8 = 0) p; "

@@ -11,7 +11,8 @@
 #     (P3), rate 100.0 %, in bins of normalised wind.
 #  2. ventosim's history of a month for 8 turbines, imported: the healthy
 #     turbines read 100 % +- 2 %, T05 with a 10 % derate fault about 90 %,
-#     flagged by ventoctl powercurve and vento_performance.
+#     flagged by ventoctl powercurve and vento_performance; the imported
+#     potential energy is of the normalised wind too.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
 vento_setup
@@ -81,6 +82,13 @@ check_eq "the seven healthy turbines read 100 % +- 2 %, not flagged" 7 \
 	"$(awk '$1 != "T05" && $2 >= 98 && $2 <= 102 && $3 == "false"' "$WORK/perf" | wc -l)"
 check "T05, derated by 10 %, reads 90 % +- 2 % and is flagged" \
 	awk '$1 == "T05" && $2 >= 88 && $2 <= 92 && $3 == "true" { f = 1 } END { exit !f }' "$WORK/perf"
+# The imported periods' potential energy (what lost energy is made of) is
+# the reference at the normalised wind too: a healthy turbine's is its
+# energy within 2 % while it produces (4.4 % above it, not normalised).
+check_eq "the healthy turbines' potential energy is their energy +- 2 %" 7 \
+	"$(q "SELECT count(*) FROM (SELECT d.name, sum(potential_kwh) / sum(energy_kwh) AS r
+	      FROM stat_10min s JOIN device d ON d.id = s.device_id
+	      WHERE s.wtur_turst = 2 AND d.name <> 'T05' GROUP BY 1) x WHERE r BETWEEN 0.98 AND 1.02")"
 ctl powercurve T05 --year 2025 >"$WORK/pc5.txt"
 check "ventoctl powercurve T05 says UNDER 95%" grep -q 'UNDER 95%' "$WORK/pc5.txt"
 ctl powercurve T01 --year 2025 >"$WORK/pc1.txt"
