@@ -1,9 +1,9 @@
 /* test_catalogue.c - the signal catalogue is raw_sample's signal columns,
  * no more and no less, each with the type the schema gives it: the
- * columns are read from the schema files (schema/NNN_name.sql) as a fresh database applies them
- * (CREATE TABLE raw_sample, then every ALTER TABLE raw_sample ADD or DROP
- * COLUMN, file by file), so a migration that adds a column without its
- * catalogue line fails here. */
+ * columns are read from the schema files (schema/NNN_name.sql) as a fresh
+ * database applies them (CREATE TABLE raw_sample, then every ALTER TABLE
+ * raw_sample ADD or DROP COLUMN, file by file), so a migration that adds a
+ * column without its catalogue line fails here. */
 #include <ctype.h>
 #include <glob.h>
 #include <stdio.h>
@@ -68,7 +68,8 @@ definition(const char *p)
 {
 	char name[64], type[32], second[32];
 
-	if (word(&p, name, sizeof(name)) == 0 || word(&p, type, sizeof(type)) == 0)
+	if (word(&p, name, sizeof(name)) == 0 ||
+	    word(&p, type, sizeof(type)) == 0)
 		return;
 	if (strcmp(type, "double") == 0 && word(&p, second, sizeof(second)))
 		snprintf(type, sizeof(type), "double precision");
@@ -104,9 +105,10 @@ alter_clause(const char *p)
 		}
 		definition(p);
 	} else if (strcmp(w, "drop") == 0 && word(&p, w, sizeof(w)) &&
-		   strcmp(w, "column") == 0 && word(&p, name, sizeof(name))) {
+	           strcmp(w, "column") == 0 && word(&p, name, sizeof(name))) {
 		if (strcmp(name, "if") == 0) /* IF EXISTS */
-			word(&p, name, sizeof(name)), word(&p, name, sizeof(name));
+			word(&p, name, sizeof(name)),
+			    word(&p, name, sizeof(name));
 		column_drop(name);
 	}
 }
@@ -152,7 +154,8 @@ schema_read(const char *path)
 		}
 		if (mode == NONE && names_raw_sample(lower, "alter table")) {
 			mode = ALTER;
-			start = line + (names_raw_sample(lower, "alter table") - lower);
+			start = line + (names_raw_sample(lower, "alter table") -
+			                lower);
 		}
 		if (mode == CREATE) {
 			if (line[strspn(line, " \t")] == ')')
@@ -167,7 +170,8 @@ schema_read(const char *path)
 
 			if (semi)
 				*semi = '\0';
-			for (char *c = strtok(start, ","); c; c = strtok(NULL, ","))
+			for (char *c = strtok(start, ","); c;
+			     c = strtok(NULL, ","))
 				alter_clause(c);
 			if (semi)
 				mode = NONE;
@@ -188,9 +192,11 @@ main(void)
 	for (size_t i = 0; i < g.gl_pathc; i++)
 		schema_read(g.gl_pathv[i]);
 	globfree(&g);
-	ok(ncolumns >= 12, "raw_sample has %d signal columns in schema/", ncolumns);
+	ok(ncolumns >= 12, "raw_sample has %d signal columns in schema/",
+	   ncolumns);
 	for (int i = 0; i < ncolumns; i++) {
-		const struct catalogue_signal *s = catalogue_find(columns[i].name);
+		const struct catalogue_signal *s =
+		    catalogue_find(columns[i].name);
 
 		if (s == NULL) {
 			printf("# raw_sample.%s (%s) has no line in "
@@ -209,10 +215,12 @@ main(void)
 		int found = 0;
 
 		for (int k = 0; k < ncolumns; k++)
-			found |= strcmp(columns[k].name, catalogue_at(i)->name) == 0;
+			found |=
+			    strcmp(columns[k].name, catalogue_at(i)->name) == 0;
 		if (!found) {
-			printf("# the catalogue's %s is no column of raw_sample\n",
-			       catalogue_at(i)->name);
+			printf(
+			    "# the catalogue's %s is no column of raw_sample\n",
+			    catalogue_at(i)->name);
 			listed = 0;
 		}
 	}
@@ -222,7 +230,7 @@ main(void)
 
 		for (int i = 0; i < catalogue_count(); i++)
 			described &= catalogue_at(i)->meaning[0] != '\0' &&
-				     catalogue_at(i)->unit != NULL;
+			             catalogue_at(i)->unit != NULL;
 		ok(described, "every signal has a meaning");
 	}
 	ok(strcmp(catalogue_closest("wrot_rotspeed"), "wrot_rotspd") == 0,
