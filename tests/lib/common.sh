@@ -356,6 +356,13 @@ vento_year_farm() {
 	exec {lock}>&-
 }
 
+# vento_year_prefetch: makes the year of vento_year_farm in $VENTO_CACHE
+# ahead of the scenarios that use it (tests/run starts it beside them).
+vento_year_prefetch() {
+	vento_setup
+	vento_year_farm
+}
+
 # vento_year_make: a private PostgreSQL with the schema and the year.
 vento_year_make() {
 	pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
