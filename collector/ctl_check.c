@@ -350,21 +350,22 @@ static void
 check_spool_losses(const struct health *h, char *out, size_t n,
 		   size_t fit)
 {
-	const long long v[4] = { h->lost, h->spool_dropped, h->damaged,
-				 h->quarantined };
-	static const char *const longer[4] = {
+	const long long v[5] = { h->lost, h->spool_dropped, h->damaged,
+				 h->quarantined, h->isolated };
+	static const char *const longer[5] = {
 		"rows not spooled", "batches dropped at the bound",
 		"batches damaged", "batches in quarantine",
+		"rows of isolated devices",
 	};
-	static const char *const shorter[4] = {
-		"unspooled", "dropped", "damaged", "quarantined",
+	static const char *const shorter[5] = {
+		"unspooled", "dropped", "damaged", "quarantined", "isolated",
 	};
 
 	for (int pass = 0; pass < 2; pass++) {
 		size_t len = (size_t)snprintf(out, n, "LOST");
 		int k = 0;
 
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			if (v[i] > 0 && len < n)
 				len += (size_t)snprintf(out + len, n - len,
 							"%s %lld %s",
