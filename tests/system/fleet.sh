@@ -82,41 +82,43 @@ rollup() {
 	at B "SELECT vento_rollup(now() - interval '1 hour', now())" >/dev/null
 }
 
-# digest DIR CODE TABLE ORDER [WHERE]: every row of a table of one farm,
-# hashed (as JSON, without the column a later migration adds below, so
-# that a fleet ahead of its farms compares equal where the farms' columns
-# are).
-digest() {
-	PGHOST=$WORK/$1 vento_psql -c "SELECT count(*) || ' ' || coalesce(md5(string_agg(
-		    (to_jsonb(t) - 'next_test')::text, '|' ORDER BY $4)), '-')
-		    FROM $3 t WHERE farm = '$2' ${5:+AND $5}"
-}
 TABLES="stat_10min:device_id,period stat_day:device_id,day stat_day_bin:device_id,day,bin
 stat_month_bin:month,device_id,bin device:id model_state:profile,code projection:id
 power_curve_ref:profile,wind raw_minute:minute,quality collector_health:time"
+# digest DIR CODE CUT: every table of one farm (and its raw samples before
+# CUT when it is in $RAW), a line each: the table, its rows and their hash
+# (as JSON, without the column a later migration adds below, so that a
+# fleet ahead of its farms compares equal where the farms' columns are).
+# One query for them all.
+digest() {
+	local tk t k sql=""
+	for tk in $TABLES $(case " $RAW " in *" $2 "*) echo raw_sample:device_id,time ;; esac); do
+		t=${tk%%:*}
+		k=${tk#*:}
+		sql="$sql${sql:+ UNION ALL }SELECT '$t ' || count(*) || ' ' || coalesce(md5(string_agg(
+		    (to_jsonb(t) - 'next_test')::text, '|' ORDER BY $k)), '-')
+		    FROM $t t WHERE farm = '$2'$([ "$t" = raw_sample ] && echo " AND time < '$3'")"
+	done
+	PGHOST=$WORK/$1 vento_psql -c "$sql"
+}
 # same: every table of every farm in $FARMS (CODE:DIR) equal at the fleet;
-# the first that differs in $DIFF.
-# Raw samples too for the farms in $RAW, up to 5 s ago (they grow each
-# second).
+# the first farm that differs, and how, in $DIFF. Raw samples too for the
+# farms in $RAW, up to 5 s ago (they grow each second).
 FARMS="TNQ:A SRA:B"
 RAW=""
 same() {
-	local tk t k fd code dir cut w
+	local fd code dir cut farm fleet
 	cut=$(date -u -d '-5 seconds' +%Y-%m-%dT%H:%M:%SZ)
 	DIFF=""
 	for fd in $FARMS; do
 		code=${fd%%:*}
 		dir=${fd#*:}
-		for tk in $TABLES $(case " $RAW " in *" $code "*) echo raw_sample:device_id,time ;; esac); do
-			t=${tk%%:*}
-			k=${tk#*:}
-			w=""
-			[ "$t" = raw_sample ] && w="time < '$cut'"
-			if [ "$(digest $dir $code "$t" "$k" "$w")" != "$(digest F $code "$t" "$k" "$w")" ]; then
-				DIFF="$t of $code: farm $(digest $dir $code "$t" "$k" "$w"), fleet $(digest F $code "$t" "$k" "$w")"
-				return 1
-			fi
-		done
+		farm=$(digest "$dir" "$code" "$cut")
+		fleet=$(digest F "$code" "$cut")
+		if [ "$farm" != "$fleet" ]; then
+			DIFF="$code: farm $(echo $farm), fleet $(echo $fleet)"
+			return 1
+		fi
 	done
 }
 # wait_same SECONDS: until the fleet equals both farms.
