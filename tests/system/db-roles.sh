@@ -18,7 +18,8 @@ vento_psql -c "CREATE ROLE ventod LOGIN IN ROLE vento_writer" \
 	-c "SELECT vento_rollup_minutes(now() - interval '100 days', now() - interval '100 days' + interval '1 second')" >/dev/null
 old=$(vento_psql -c "SELECT 'raw_sample_' || to_char(now() - interval '100 days', 'YYYYMMDD')")
 sed -e 's/conninfo = "dbname=vento"/conninfo = "dbname=vento user=ventod"/' "$WORK/vento.conf" >"$WORK/writer.conf"
-sed -e 's/conninfo = "dbname=vento"/conninfo = "dbname=vento user=grafana"/' "$WORK/vento.conf" >"$WORK/reader.conf"
+sed -e 's/conninfo = "dbname=vento"/conninfo = "dbname=vento user=grafana"; ctl_conninfo = "dbname=vento user=grafana"/' \
+	"$WORK/vento.conf" >"$WORK/reader.conf"
 
 vento_bg ventod "$BIN/ventod" -c "$WORK/writer.conf"
 ventod=$LAST_PID
