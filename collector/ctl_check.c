@@ -120,6 +120,10 @@ check_judge(struct check *c, const char *label, double v, const char *uom,
 	return st;
 }
 
+/* The longest text a check prints after "VENTO WARNING - ", so the line
+ * stays within 80 characters for a pager or a monitoring overview. */
+#define CHECK_TEXT_MAX 64
+
 /* Runs a check's query. Returns its rows, or NULL with c->text saying
  * why, as "NAME: reason": the database's own message (a check that cannot
  * read must not look like one that found nothing), or "no data" for no
@@ -131,7 +135,8 @@ check_query(struct check *c, PGconn *conn, const char *name, const char *sql,
 	PGresult *r;
 
 	if (conn == NULL) {
-		snprintf(c->text, sizeof(c->text), "%s: %.200s", name,
+		snprintf(c->text, sizeof(c->text), "%s: %.*s", name,
+			 CHECK_TEXT_MAX - 2 - (int)strlen(name),
 			 c->ctl->db_reason);
 		return NULL;
 	}
@@ -139,7 +144,8 @@ check_query(struct check *c, PGconn *conn, const char *name, const char *sql,
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		const char *why = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
-		snprintf(c->text, sizeof(c->text), "%s: %.200s", name,
+		snprintf(c->text, sizeof(c->text), "%s: %.*s", name,
+			 CHECK_TEXT_MAX - 2 - (int)strlen(name),
 			 why ? why : PQerrorMessage(conn));
 		c->text[strcspn(c->text, "\n")] = '\0';
 		PQclear(r);
@@ -209,9 +215,6 @@ check_yearly(struct check *c, PGconn *conn)
 	return st;
 }
 
-/* The longest text a check prints after "VENTO WARNING - ", so the line
- * stays within 80 characters for a pager or a monitoring overview. */
-#define CHECK_TEXT_MAX 64
 
 static int
 check_comm(struct check *c, PGconn *conn)
@@ -568,13 +571,9 @@ ctl_check(struct ctl *ctl, int argc, char **argv)
 			snprintf(line, sizeof(line), "all checks OK");
 	}
 	if (conn == NULL && strcmp(what, "spool") != 0 && st == CHECK_UNKNOWN)
-		snprintf(line, sizeof(line), "database unreachable: %.200s",
-			 ctl->db_reason);
-	/* Within the line's width; the whole of it goes to stderr. */
-	if (strlen(line) > CHECK_TEXT_MAX) {
-		fprintf(stderr, "ventoctl: check %s: %s\n", what, line);
-		strcpy(line + CHECK_TEXT_MAX - 3, "...");
-	}
+		/* Within the line's width: the whole of it is on stderr. */
+		snprintf(line, sizeof(line), "database unreachable: %.*s",
+			 CHECK_TEXT_MAX - 22, ctl->db_reason);
 	if (c.perf[0])
 		printf("VENTO %s - %s | %s\n", check_names[st], line, c.perf);
 	else
