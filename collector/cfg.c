@@ -724,12 +724,6 @@ cfg_escape(const char *s, char *out, size_t size)
 	out[len] = '\0';
 }
 
-int
-cfg_device_is_serial(const struct device *d)
-{
-	return d->serial.path[0] != '\0';
-}
-
 /* 1 when a and b are reached over one connection. */
 static int
 cfg_same_link(const struct device *a, const struct device *b)

@@ -98,8 +98,13 @@ struct config *cfg_empty(const char *path);
 
 void cfg_free(struct config *c);
 
-/* 1 when the device is reached over a serial line (Modbus RTU). */
-int cfg_device_is_serial(const struct device *d);
+/* 1 when the device is reached over a serial line (Modbus RTU). Inline,
+ * so that link.c needs no more of cfg.c than the struct. */
+static inline int
+cfg_device_is_serial(const struct device *d)
+{
+	return d->serial.path[0] != '\0';
+}
 
 /* Returns the device with that name, or NULL. */
 const struct device *cfg_find_device(const struct config *c,
