@@ -735,13 +735,11 @@ cfg_same_link(const struct device *a, const struct device *b)
 
 /* The link's name for messages: "10.0.0.5 port 502" or "/dev/ttyUSB0". */
 static const char *
-cfg_link_name(const struct device *d)
+cfg_link_name(const struct device *d, char *buf, size_t size)
 {
-	static __thread char buf[128];
-
 	if (cfg_device_is_serial(d))
 		return d->serial.path;
-	snprintf(buf, sizeof(buf), "%s port %d", d->host, d->port);
+	snprintf(buf, size, "%s port %d", d->host, d->port);
 	return buf;
 }
 
@@ -827,6 +825,7 @@ cfg_add_device(struct cfg_load *l, const struct device *d,
 	       const config_setting_t *where, const char *file)
 {
 	struct config *c = l->c;
+	char link[128];
 
 	if (d->name[0] == '\0') {
 		cfg_error(l, where, file, "device without a name");
@@ -857,7 +856,8 @@ cfg_add_device(struct cfg_load *l, const struct device *d,
 			cfg_error(l, where, file,
 				  "device '%s': unit %d on %s is device '%s' "
 				  "already (line %d)",
-				  d->name, d->unit, cfg_link_name(d),
+				  d->name, d->unit,
+				  cfg_link_name(d, link, sizeof(link)),
 				  c->devices[i].name, c->devices[i].line);
 			return;
 		}
@@ -886,6 +886,21 @@ cfg_add_device(struct cfg_load *l, const struct device *d,
 
 /* One element of a group's list: ("name", "host", port, unit), where all but
  * the name may be left off and then come from the group. */
+/* The unit id at element k of a list entry, into d->unit. */
+static void
+cfg_list_unit(struct cfg_load *l, const config_setting_t *e, int k,
+	      const char *file, struct device *d)
+{
+	const config_setting_t *u = config_setting_get_elem(e, (unsigned)k);
+	int unit = config_setting_get_int(u);
+
+	if (config_setting_type(u) != CONFIG_TYPE_INT || unit < 0 || unit > 255)
+		cfg_error(l, e, file, "device '%s': unit id out of range 0..255",
+			  d->name);
+	else
+		d->unit = unit;
+}
+
 static void
 cfg_parse_list_entry(struct cfg_load *l, const config_setting_t *e,
 		     const char *file, struct device d)
@@ -915,14 +930,7 @@ cfg_parse_list_entry(struct cfg_load *l, const config_setting_t *e,
 	if (n == 2 && config_setting_type(config_setting_get_elem(e, 1)) ==
 			      CONFIG_TYPE_INT) {
 		/* ("name", unit): a unit behind the group's link. */
-		int unit = config_setting_get_int(config_setting_get_elem(e, 1));
-
-		if (unit < 0 || unit > 255)
-			cfg_error(l, e, file,
-				  "device '%s': unit id out of range 0..255",
-				  d.name);
-		else
-			d.unit = unit;
+		cfg_list_unit(l, e, 1, file, &d);
 		cfg_add_device(l, &d, e, file);
 		return;
 	}
@@ -950,18 +958,8 @@ cfg_parse_list_entry(struct cfg_load *l, const config_setting_t *e,
 		else
 			d.port = port;
 	}
-	if (n >= 4) {
-		const config_setting_t *u = config_setting_get_elem(e, 3);
-		int unit = config_setting_get_int(u);
-
-		if (config_setting_type(u) != CONFIG_TYPE_INT || unit < 0 ||
-		    unit > 255)
-			cfg_error(l, e, file,
-				  "device '%s': unit id out of range 0..255",
-				  d.name);
-		else
-			d.unit = unit;
-	}
+	if (n >= 4)
+		cfg_list_unit(l, e, 3, file, &d);
 	cfg_add_device(l, &d, e, file);
 }
 

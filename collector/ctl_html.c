@@ -146,6 +146,25 @@ static const char *const html_months[] = {
 /* Production against the budget: the month's and the year's to date, then
  * each month so far as bars and as a table whose numbers equal `ventoctl
  * production --json`. A report of a month shows no month after it. */
+/* The rows of a table of the month and the year to date (column 0 says
+ * which: "month" or "year"), then the table's end. */
+static void
+html_period_rows(struct html *h, PGresult *r, int ncols)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (strcmp(PQgetvalue(r, i, 0), "month") == 0)
+			fprintf(h->f, "<tr><th>%s %d</th>",
+				html_months[h->month - 1], h->year);
+		else
+			fprintf(h->f, "<tr><th>year to date (Jan&ndash;%s)</th>",
+				html_months[h->month - 1]);
+		for (int k = 1; k < ncols; k++)
+			html_cell(h->f, r, i, k, NULL);
+		fprintf(h->f, "</tr>\n");
+	}
+	fprintf(h->f, "</table>\n");
+}
+
 static int
 html_monthly(struct html *h)
 {
@@ -171,18 +190,7 @@ html_monthly(struct html *h)
 		"<h2>Budget against actual</h2>\n<table id=\"budget\"><tr><th>"
 		"</th><th>actual MWh</th><th>budget MWh</th><th>actual %% of "
 		"budget</th></tr>\n");
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (strcmp(PQgetvalue(r, i, 0), "month") == 0)
-			fprintf(h->f, "<tr><th>%s %d</th>",
-				html_months[h->month - 1], h->year);
-		else
-			fprintf(h->f, "<tr><th>year to date (Jan&ndash;%s)</th>",
-				html_months[h->month - 1]);
-		for (int k = 1; k < 4; k++)
-			html_cell(h->f, r, i, k, NULL);
-		fprintf(h->f, "</tr>\n");
-	}
-	fprintf(h->f, "</table>\n");
+	html_period_rows(h, r, 4);
 	PQclear(r);
 
 	snprintf(sql, sizeof(sql),
@@ -359,18 +367,7 @@ html_availability(struct html *h)
 		"<tr><th></th><th>turbines</th><th>time-based %%</th><th>"
 		"energy-based %%</th><th>lost MWh</th><th>information "
 		"unavailable h</th></tr>\n");
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (strcmp(PQgetvalue(r, i, 0), "month") == 0)
-			fprintf(h->f, "<tr><th>%s %d</th>",
-				html_months[h->month - 1], h->year);
-		else
-			fprintf(h->f, "<tr><th>year to date (Jan&ndash;%s)</th>",
-				html_months[h->month - 1]);
-		for (int k = 1; k < 6; k++)
-			html_cell(h->f, r, i, k, NULL);
-		fprintf(h->f, "</tr>\n");
-	}
-	fprintf(h->f, "</table>\n");
+	html_period_rows(h, r, 6);
 	PQclear(r);
 
 	snprintf(sql, sizeof(sql),

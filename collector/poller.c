@@ -244,9 +244,12 @@ poller_poll_device(struct poller *p, struct poller_device *pd, int64_t tick_ms,
 		   int slow_due, int64_t deadline)
 {
 	struct sample *s;
-	int64_t now = poller_clock_ns(CLOCK_MONOTONIC);
+	int64_t now;
 
-	if (p->shared && now < pd->retry_at) {
+	/* Only a unit on a shared link waits a backoff of its own: a link of
+	 * one device reads no clock here. */
+	if (p->shared && pd->retry_at > 0 &&
+	    poller_clock_ns(CLOCK_MONOTONIC) < pd->retry_at) {
 		atomic_store(&pd->late_us, -1);
 		poller_queue(p, pd, poller_sample(pd, tick_ms, pd->wait_quality));
 		return;
