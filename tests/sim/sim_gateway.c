@@ -183,16 +183,18 @@ sim_gateway_read_until(int fd, uint8_t *buf, size_t have, size_t want,
  * does not have; 11 (gateway target failed to respond) for one that is
  * not listening or does not answer in time, whose connection is then
  * closed so that its late answer is never taken for the next one's.
+ * *reached says whether the reply is the unit's (1) or the gateway's (0).
  */
 static size_t
 sim_gateway_forward(struct sim_gateway *gw, const uint8_t *req, size_t len,
-                    uint8_t *reply)
+                    uint8_t *reply, int *reached)
 {
 	struct sim_gateway_unit *u = NULL;
 	int64_t deadline = sim_gateway_now_ms() + gw->timeout_ms;
 	ssize_t got;
 	size_t total;
 
+	*reached = 0;
 	for (int i = 0; i < gw->nunits; i++)
 		if (gw->units[i].unit == req[6])
 			u = &gw->units[i];
@@ -217,8 +219,10 @@ sim_gateway_forward(struct sim_gateway *gw, const uint8_t *req, size_t len,
 		if (total > SIM_GATEWAY_ADU_MAX)
 			total = SIM_GATEWAY_ADU_MAX;
 		got = sim_gateway_read_until(u->fd, reply, 6, total, deadline);
-		if (got == (ssize_t)total)
+		if (got == (ssize_t)total) {
+			*reached = 1;
 			return total;
+		}
 	}
 	sim_gateway_unit_close(u);
 	return sim_gateway_exception(req, MODBUS_EXCEPTION_GATEWAY_TARGET,
@@ -239,6 +243,7 @@ sim_gateway_serve_client(struct sim_gateway *gw, struct sim_gateway_client *c)
 {
 	uint8_t reply[SIM_GATEWAY_ADU_MAX];
 	ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, 0);
+	int reached;
 
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		sim_gateway_drop(c);
@@ -257,7 +262,7 @@ sim_gateway_serve_client(struct sim_gateway *gw, struct sim_gateway_client *c)
 		}
 		if (c->len < total)
 			return;
-		rlen = sim_gateway_forward(gw, c->buf, total, reply);
+		rlen = sim_gateway_forward(gw, c->buf, total, reply, &reached);
 		if (send(c->fd, reply, rlen, MSG_NOSIGNAL) != (ssize_t)rlen) {
 			sim_gateway_drop(c);
 			return;
@@ -276,6 +281,7 @@ sim_gateway_serve_line(struct sim_gateway *gw)
 {
 	uint8_t req[SIM_GATEWAY_MBAP + 5], reply[SIM_GATEWAY_ADU_MAX];
 	uint8_t frame[SIM_GATEWAY_ADU_MAX];
+	int reached;
 	ssize_t n = read(gw->pty_master, gw->rtu_buf + gw->rtu_len,
 	                 sizeof(gw->rtu_buf) - gw->rtu_len);
 
@@ -296,13 +302,17 @@ sim_gateway_serve_line(struct sim_gateway *gw)
 			memset(req, 0, 6);
 			req[5] = 6; /* unit and a 5-byte read PDU */
 			memcpy(req + 6, f, 6);
-			rlen = sim_gateway_forward(gw, req, sizeof(req), reply);
+			rlen = sim_gateway_forward(gw, req, sizeof(req), reply,
+			                           &reached);
 			flen = rlen - 6;
 			memcpy(frame, reply + 6, flen);
 			crc = sim_gateway_crc(frame, flen);
 			frame[flen++] = (uint8_t)(crc & 0xff);
 			frame[flen++] = (uint8_t)(crc >> 8);
-			if (write(gw->pty_master, frame, flen) != (ssize_t)flen)
+			/* A line has no gateway to speak for a unit that does
+			 * not answer: the master hears silence. */
+			if (reached &&
+			    write(gw->pty_master, frame, flen) != (ssize_t)flen)
 				sim_gateway_complain(gw, "%s: write: %s",
 				                     gw->tty, strerror(errno));
 		}
