@@ -1154,15 +1154,16 @@ store_health(struct store *s, const struct health *h)
 	snprintf(v[12], 32, "%lld", h->damaged);
 	snprintf(v[13], 32, "%lld", h->quarantined);
 	snprintf(v[14], 32, "%lld", h->duplicates);
-	for (int i = 0; i < 15; i++)
+	snprintf(v[15], 32, "%lld", h->isolated);
+	for (int i = 0; i < 16; i++)
 		params[i] = v[i];
 	return store_command(s,
 			"INSERT INTO collector_health (time, devices, "
 			"devices_ok, ticks, missed, late_p50_ms, late_p99_ms, "
 			"spool_bytes, spool_backlog, spool_dropped, "
 			"rows_stored, lost_unspooled, lost_damaged, "
-			"quarantined, duplicates, lost_dropped) VALUES "
-			"(to_timestamp($1::float8), $2, $3, $4, $5, $6, $7, "
-			"$8, $9, $10, $11, $12, $13, $14, $15, $10)",
-			15, params);
+			"quarantined, duplicates, lost_dropped, lost_isolated) "
+			"VALUES (to_timestamp($1::float8), $2, $3, $4, $5, $6, "
+			"$7, $8, $9, $10, $11, $12, $13, $14, $15, $10, $16)",
+			16, params);
 }

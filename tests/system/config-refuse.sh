@@ -114,6 +114,8 @@ check "the log names the meter and its missing column" \
 check "once each, not per tick" test "$(grep -c 'the device is isolated' "$WORK/ventod.log")" -eq 2
 isolated=$(vento_health isolated)
 check "the health file counts their rows (${isolated:-none})" test "${isolated:-0}" -ge 8
+check_eq "collector_health's last row (written at stop) counts them too" "$isolated" \
+	"$(vento_psql -c "SELECT lost_isolated FROM collector_health ORDER BY time DESC LIMIT 1")"
 check "ventoctl status shows them as lost" grep -q 'LOST since start: .* rows of devices the database cannot store' "$WORK/status.txt"
 check "ventoctl check spool warns ($(cat "$WORK/check.txt"))" \
 	sh -c "test $check_rc -ge 1 && grep -q 'LOST [0-9]* rows of isolated devices\\|LOST [0-9]* isolated' '$WORK/check.txt'"
