@@ -16,56 +16,15 @@ vento_setup
 
 FLEET_DOWN=${FLEET_DOWN:-20}
 N=3
-# Every cluster here: stopped after the processes, before $WORK goes.
-fleet_cleanup() {
-	local pid
-	for pid in $VENTO_PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $VENTO_PIDS; do
-		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-	done
-	for d in F A B C; do
-		[ -n "$WORK" ] && pg_stop "$WORK/$d"
-	done
-	vento_cleanup
-}
-trap fleet_cleanup EXIT
+. "$VENTO_ROOT/tests/lib/fleet.sh"
 
-ctl() { "$BIN/ventoctl" --schema-dir "$VENTO_ROOT/schema" "$@"; }
-# at DIR SQL: a query at the cluster in $WORK/DIR.
-at() { PGHOST=$WORK/$1 vento_psql -c "$2"; }
-
-# farm_up DIR CODE SEED: a farm in $WORK/DIR, logical WAL, its schema and
-# publication, ventosim and ventod.
-farm_up() {
-	local d=$WORK/$1 base
-	mkdir -p "$d"
-	chmod 755 "$d"
-	base=$(vento_free_base $N) || { echo "Bail out! no free ports"; exit 1; }
-	WORK=$d vento_write_conf "$d/vento.conf" $N "$base"
-	sed -i "s|conninfo = \"dbname=vento\"|conninfo = \"host=$d dbname=vento\"; ctl_conninfo = \"host=$d dbname=vento\"|" "$d/vento.conf"
-	echo "farm = { code = \"$2\"; name = \"Farm $2\"; };" >>"$d/vento.conf"
-	PG_EXTRA="-c wal_level=logical" pg_start "$d" ||
-		{ echo "Bail out! PostgreSQL did not start"; exit 1; }
-	ctl -c "$d/vento.conf" migrate >/dev/null || { echo "Bail out! migrate at $2"; exit 1; }
-	WORK=$d vento_start_sim "$3"
-	WORK=$d vento_start_ventod
-	eval "VENTOD_$1=\$VENTOD"
-}
-
-farm_up A TNQ 11
-farm_up B SRA 12
-mkdir -p "$WORK/F"
-chmod 755 "$WORK/F"
-# The fleet retries a lost farm connection each second, not each 5.
-PG_EXTRA="-c wal_retrieve_retry_interval=1s" pg_start "$WORK/F" ||
-	{ echo "Bail out! PostgreSQL did not start"; exit 1; }
-export PGHOST=$WORK/F
+AIR_DENSITY=1.16 fleet_farm_up A TNQ 11
+fleet_farm_up B SRA 12
+fleet_up
 
 check "ventoctl migrate --fleet makes a fleet database" ctl -c /dev/null migrate --fleet
 check_eq "the farm's code is in its database" "TNQ|Farm TNQ" "$(at A "SELECT code, name FROM farm")"
-check_eq "the farm publishes the reports' tables" 10 \
+check_eq "the farm publishes the reports' tables" 13 \
 	"$(at A "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'vento_farm'")"
 check_eq "raw samples are not published by default" 0 \
 	"$(at A "SELECT count(*) FROM pg_publication_tables WHERE tablename = 'raw_sample'")"
@@ -75,65 +34,12 @@ check "fleet add refuses a farm under another's code ($out)" \
 check "ventoctl fleet add TNQ" ctl -c /dev/null fleet add TNQ "host=$WORK/A dbname=vento user=vento"
 check "ventoctl fleet add SRA" ctl -c /dev/null fleet add SRA "host=$WORK/B dbname=vento user=vento"
 
-# A farm's rows stored in 10-minute statistics now (ventod does it each
-# minute; the scenario does not wait for that).
-rollup() {
-	at A "SELECT vento_rollup(now() - interval '1 hour', now())" >/dev/null
-	at B "SELECT vento_rollup(now() - interval '1 hour', now())" >/dev/null
-}
-
-TABLES="stat_10min:device_id,period stat_day:device_id,day stat_day_bin:device_id,day,bin
-stat_month_bin:month,device_id,bin device:id model_state:profile,code projection:id
-power_curve_ref:profile,wind raw_minute:minute,quality collector_health:time"
-# digest DIR CODE CUT: every table of one farm (and its raw samples before
-# CUT when it is in $RAW), a line each: the table, its rows and their hash
-# (as JSON, without the column a later migration adds below, so that a
-# fleet ahead of its farms compares equal where the farms' columns are).
-# One query for them all.
-digest() {
-	local tk t k sql=""
-	for tk in $TABLES $(case " $RAW " in *" $2 "*) echo raw_sample:device_id,time ;; esac); do
-		t=${tk%%:*}
-		k=${tk#*:}
-		sql="$sql${sql:+ UNION ALL }SELECT '$t ' || count(*) || ' ' || coalesce(md5(string_agg(
-		    (to_jsonb(t) - 'next_test')::text, '|' ORDER BY $k)), '-')
-		    FROM $t t WHERE farm = '$2'$([ "$t" = raw_sample ] && echo " AND time < '$3'")"
-	done
-	PGHOST=$WORK/$1 vento_psql -c "$sql"
-}
-# same: every table of every farm in $FARMS (CODE:DIR) equal at the fleet;
-# the first farm that differs, and how, in $DIFF. Raw samples too for the
-# farms in $RAW, up to 5 s ago (they grow each second).
 FARMS="TNQ:A SRA:B"
-RAW=""
-same() {
-	local fd code dir cut farm fleet
-	cut=$(date -u -d '-5 seconds' +%Y-%m-%dT%H:%M:%SZ)
-	DIFF=""
-	for fd in $FARMS; do
-		code=${fd%%:*}
-		dir=${fd#*:}
-		farm=$(digest "$dir" "$code" "$cut")
-		fleet=$(digest F "$code" "$cut")
-		if [ "$farm" != "$fleet" ]; then
-			DIFF="$code: farm $(echo $farm), fleet $(echo $fleet)"
-			return 1
-		fi
-	done
-}
-# wait_same SECONDS: until the fleet equals both farms.
-wait_same() {
-	local n=$1
-	while ! same; do
-		[ "$n" -le 0 ] && return 1
-		n=$((n - 1))
-		sleep 1
-	done
-}
+rollup() { fleet_rollup A B; }
 
 sleep 5
 rollup
-check "the fleet holds both farms' statistics, equal to theirs" wait_same 60
+check "the fleet holds both farms' statistics, equal to theirs" fleet_wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
 # TNQ publishes its raw samples too from now on: the fleet takes them.
 sed -i 's/name = "Farm TNQ"; };/name = "Farm TNQ"; publish_raw = true; };/' "$WORK/A/vento.conf"
@@ -143,7 +49,7 @@ check_eq "farm.publish_raw publishes raw_sample, through its root" "raw_sample" 
 	         AND tablename LIKE 'raw%'")"
 check "ventoctl fleet refresh TNQ" ctl -c /dev/null fleet refresh TNQ
 RAW="TNQ"
-check "TNQ's raw samples at the fleet, equal to the farm's" wait_same 60
+check "TNQ's raw samples at the fleet, equal to the farm's" fleet_wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
 check_eq "both farms' T01 at the fleet, told apart by farm" "SRA|T01
 TNQ|T01" "$(at F "SELECT farm, name FROM device WHERE name = 'T01' ORDER BY farm")"
@@ -174,6 +80,11 @@ out=$(ctl -c /dev/null production 2>/dev/null)
 echo "$out" | sed 's/^/# /'
 check "ventoctl production at the fleet: each farm and the fleet, whose projection is the sum" \
 	grep -Eq '^fleet +6 .* 1440\.00 ' <<<"$out"
+# The power curve at the fleet is normalised with the farm's densities.
+a=$(ctl -c "$WORK/A/vento.conf" powercurve T01 2>&1)
+fa=$(ctl -c /dev/null --farm TNQ powercurve T01 2>&1)
+echo "# $(grep -m1 normalised <<<"$a")"
+check_eq "ventoctl --farm TNQ powercurve T01 at the fleet says what the farm says" "$a" "$fa"
 out=$(ctl -c /dev/null availability 2>&1)
 check "a farm's report at the fleet without --farm is refused, naming --farm" grep -q -- "--farm CODE" <<<"$out"
 out=$(ctl -c /dev/null --farm XYZ production 2>&1)
@@ -195,7 +106,7 @@ sleep 2
 rollup
 PG_EXTRA="-c wal_retrieve_retry_interval=1s" pg_resume "$WORK/F" ||
 	{ echo "Bail out! the fleet's PostgreSQL did not start again"; exit 1; }
-check "after the fleet's outage it catches up: every table equal to the farms'" wait_same 60
+check "after the fleet's outage it catches up: every table equal to the farms'" fleet_wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
 check_eq "nothing doubled at the fleet" 0 \
 	"$(at F "SELECT (SELECT count(*) FROM (SELECT farm, time FROM collector_health
@@ -226,7 +137,7 @@ PG_EXTRA="-c wal_level=logical" pg_resume "$WORK/B" ||
 PGHOST=$WORK/A vento_wait_drained 30 2>/dev/null
 WORK=$WORK/B vento_wait_drained 60 || true
 rollup
-check "after a farm's ventod and a farm's PostgreSQL restart, the fleet equals the farms" wait_same 60
+check "after a farm's ventod and a farm's PostgreSQL restart, the fleet equals the farms" fleet_wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
 
 # A third farm joins with a year of imported history while the others run.
@@ -244,7 +155,7 @@ ctl -c "$WORK/C/vento.conf" migrate >/dev/null || { echo "Bail out! migrate at C
 check "a year of history imported at CAT" ctl -c "$WORK/C/vento.conf" import "$WORK/C/year.csv"
 check "ventoctl fleet add CAT" ctl -c /dev/null fleet add CAT "host=$WORK/C dbname=vento user=vento"
 FARMS="TNQ:A SRA:B CAT:C"
-check "the third farm's year is at the fleet, every table equal, the others' too" wait_same 90
+check "the third farm's year is at the fleet, every table equal, the others' too" fleet_wait_same 90
 [ -n "$DIFF" ] && echo "# $DIFF"
 y25="SELECT round(actual_kwh::numeric, 1) FROM vento_yearly_check(2025, '2026-01-01 03:00+00')"
 c=$(at C "$y25")
@@ -263,7 +174,7 @@ check "the fleet migrates first" "$BIN/ventoctl" -c /dev/null --schema-dir "$WOR
 check "then farm CAT" "$BIN/ventoctl" -c "$WORK/C/vento.conf" --schema-dir "$WORK/schema-next" migrate
 at C "UPDATE stat_10min SET next_test = 1 WHERE period < '2025-02-01'" >/dev/null
 rollup
-check "after the schema change every table is equal at the fleet, every farm's" wait_same 60
+check "after the schema change every table is equal at the fleet, every farm's" fleet_wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
 check_eq "CAT's new column arrived" "$(at C "SELECT count(next_test) FROM stat_10min")" \
 	"$(at F "SELECT count(next_test) FROM stat_10min WHERE farm = 'CAT'")"
