@@ -8,6 +8,9 @@
 --   turbines     how many turbines, T01.. (40)
 --   raw_minutes  minutes of raw samples up to now (10)
 --   year_from    the first period, a timestamptz (the start of the local year)
+--   wind         a factor on every wind, so that two farms differ (1)
+--   annual_kwh   the projection, kWh a year (720e6)
+--   time_zone    the projection's time zone (America/Bahia)
 --
 -- Statistics follow the reference curve at a wind with a season, weather
 -- and a day's cycle; each turbine has its own performance (T13 at 90 %, to
@@ -25,8 +28,20 @@
 \else
 \set raw_minutes 10
 \endif
+\if :{?wind}
+\else
+\set wind 1
+\endif
+\if :{?annual_kwh}
+\else
+\set annual_kwh 720e6
+\endif
+\if :{?time_zone}
+\else
+\set time_zone America/Bahia
+\endif
 
-SELECT vento_set_projection(720e6, ARRAY[6.8,5.3,5.1,5.5,7.6,9.1,10.8,11.9,11.3,10.4,8.6,7.6], 'America/Bahia');
+SELECT vento_set_projection(:annual_kwh, ARRAY[6.8,5.3,5.1,5.5,7.6,9.1,10.8,11.9,11.3,10.4,8.6,7.6], :'time_zone');
 SELECT vento_register_state('vento-sim-4500', 1, 'standby, low wind', 'out of environmental specification');
 SELECT vento_register_state('vento-sim-4500', 2, 'producing', 'full performance');
 SELECT vento_register_state('vento-sim-4500', 3, 'stopped, high wind', 'out of environmental specification');
@@ -74,7 +89,7 @@ FROM (
                 SELECT t.id, t.p, (t.e - 10800) / 86400 AS day,
                        abs(hashint8(t.e * 64 + t.id)) AS h,
                        CASE WHEN t.name = 'T13' THEN 0.90 ELSE 0.97 + (t.id % 5) / 100.0 END AS perf,
-                       greatest(0, 7.3
+                       :wind * greatest(0, 7.3
                            + 1.8 * sin(2 * pi() * (t.e / 86400.0 - 140) / 365.25)
                            + 2.4 * sin(2 * pi() * t.e / (86400 * 4.3))
                            + 1.2 * sin(2 * pi() * (t.e / 86400.0 - 0.3))
@@ -141,7 +156,7 @@ FROM (
                CASE WHEN d.name = 'T40' AND t > date_trunc('second', now()) - interval '20 seconds' THEN 4
                     WHEN d.name = 'T13' AND extract(epoch FROM t)::bigint % 97 = 0 THEN 3
                     ELSE 0 END AS q,
-               greatest(0, 8.5 + 1.5 * sin(extract(epoch FROM t) / 60.0 + d.id)
+               :wind * greatest(0, 8.5 + 1.5 * sin(extract(epoch FROM t) / 60.0 + d.id)
                         + ((d.id % 7) - 3) * 0.3) AS w
         FROM device d,
              generate_series(date_trunc('second', now()) - (:raw_minutes * 60 - 1) * interval '1 second',

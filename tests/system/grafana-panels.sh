@@ -4,10 +4,14 @@
 # against a database populated as a live farm (tests/lib/gen-live.sql): the
 # SQL is expanded as Grafana's PostgreSQL data source expands it
 # (tests/lib/grafana-expand.py) with the dashboard's own default time range,
-# and each result has the shape its panel needs. The dashboards and the
-# provisioning files are checked too: JSON, stable uids, the data source.
+# and each result has the shape its panel needs. Each query variable's
+# first value (the farm's own code for $farm) stands for it in the
+# variables after it and in the panels. The dashboards and the
+# provisioning files are checked too: JSON, stable uids, the data source,
+# a farm variable on every dashboard. grafana-fleet runs them at a fleet.
 set -u
 . "$(dirname "$0")/../lib/common.sh"
+. "$VENTO_ROOT/tests/lib/grafana.sh"
 vento_setup
 vento_write_conf "$WORK/vento.conf" 1 "$(vento_free_base 1)"
 pg_start "$WORK" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
@@ -23,8 +27,7 @@ dashdir=$VENTO_ROOT/etc/grafana/dashboards
 prov=$VENTO_ROOT/etc/grafana/provisioning
 # The data source's minimum interval bounds $__interval, as in Grafana.
 min_interval=$(sed -n 's/^ *timeInterval: *//p' "$prov/datasources/vento.yaml")
-expand="python3 $VENTO_ROOT/tests/lib/grafana-expand.py --now $now --min-interval ${min_interval:-1ms}"
-grafana() { PGOPTIONS="-c statement_timeout=120s" vento_psql -U vento_grafana "$@"; }
+GRAFANA_EXPAND="python3 $VENTO_ROOT/tests/lib/grafana-expand.py --now $now --min-interval ${min_interval:-1ms}"
 
 # The role Grafana logs in as reads and does nothing else.
 check_eq "vento_grafana is no superuser" f "$(grafana -c "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")"
@@ -65,6 +68,13 @@ for p in d.get("panels", []):
 for v in d.get("templating", {}).get("list", []):
     if v.get("type") == "query" and v.get("datasource") != ds:
         bad.append("variable %s: data source %s" % (v.get("name"), v.get("datasource")))
+# Every dashboard has the farm first: the other variables and the panels
+# read it. Only the fleet's may name several farms.
+vs = d.get("templating", {}).get("list", [])
+if not vs or vs[0].get("name") != "farm" or vs[0].get("type") != "query" or vs[0].get("label") != "Farm":
+    bad.append("no query variable farm (Farm) first")
+elif bool(vs[0].get("multi")) != (d.get("uid") == "vento-fleet"):
+    bad.append("variable farm: multi %s" % vs[0].get("multi"))
 ids = [p.get("id") for p in d.get("panels", [])]
 if len(set(ids)) != len(ids):
     bad.append("panel ids repeat")
@@ -131,16 +141,7 @@ EOF
 run_items() {
 	local dir=$1 n fmt title why
 	while IFS=$'\t' read -r n _ _ fmt _ title; do
-		{
-			echo "\\pset format csv"
-			echo "\\pset tuples_only off"
-			echo "\\o $dir/$n.csv"
-			cat "$dir/$n.sql"
-			echo ";"
-			echo "\\o $dir/$n.desc"
-			echo "\\gdesc"
-		} >"$dir/$n.run"
-		if ! grafana -f "$dir/$n.run" >"$dir/$n.out" 2>&1; then
+		if ! grafana_query "$dir/$n.sql" "$dir/$n"; then
 			not_ok "$DASH: $title runs as vento_grafana ($(grep -m1 ERROR "$dir/$n.out"))"
 			continue
 		fi
@@ -154,21 +155,26 @@ run_items() {
 
 for f in "$dashdir"/*.json; do
 	DASH=$(basename "$f" .json)
-	# Variables first: each query variable's first value stands for it.
-	vdir=$WORK/$DASH.vars
-	$expand --split "$vdir" "$f" >"$vdir.index" 2>/dev/null
-	mkdir -p "$vdir"
-	grep -P '^\d+\tvariable\t' "$vdir.index" >"$vdir/index"
-	run_items "$vdir"
+	# Variables first, in order: each query variable's first value stands
+	# for it in those after it.
 	vars=()
-	while IFS=$'\t' read -r n _ _ _ _ title; do
-		value=$(sed -n 2p "$vdir/$n.csv" 2>/dev/null)
-		vars+=(--var "${title#variable }=$value")
-	done <"$vdir/index"
+	for name in $(grafana_var_names "$f"); do
+		vdir=$WORK/$DASH.var-$name
+		grafana_var_sql "$f" "$name" "$vdir" "${vars[@]}" >"$vdir.index"
+		mkdir -p "$vdir"
+		mv "$vdir.index" "$vdir/index"
+		run_items "$vdir"
+		n=$(cut -f1 "$vdir/index")
+		# At a farm's database the farm is its own, FARM when vento.conf
+		# names none.
+		if [ "$name" = farm ]; then check_eq "$DASH: the farm variable offers the farm's own code" FARM \
+			"$(grafana_values "$vdir/$n.csv" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"; fi
+		vars+=(--var "$name=$(grafana_values "$vdir/$n.csv" 2>/dev/null | head -1)")
+	done
 
 	pdir=$WORK/$DASH.panels
 	range=$(python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))["time"]; print(t["from"], "to", t["to"])' "$f")
-	if $expand "${vars[@]}" --split "$pdir" "$f" >"$pdir.index" 2>"$pdir.err"; then
+	if $GRAFANA_EXPAND "${vars[@]}" --split "$pdir" "$f" >"$pdir.index" 2>"$pdir.err"; then
 		ok "$DASH: the panels expand (time range $range)"
 	else
 		# What failed to expand runs as "SELECT macro_error()" and fails.
