@@ -96,7 +96,22 @@ INSERT INTO matrix VALUES
     ('function vento_fleet_status()', 'EXECUTE', ''),
     -- 018_custom_signals.sql
     ('table custom_signal', 'SELECT', ''),
-    ('function vento_add_custom_signal(text,text,text)', '', '');
+    ('function vento_add_custom_signal(text,text,text)', '', ''),
+    -- 021_farm_panels.sql
+    ('function vento_farm_enter(text)', 'EXECUTE', ''),
+    ('function vento_farm_leave(text[])', 'EXECUTE', ''),
+    ('function vento_local_day(timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_day_start(date,text)', 'EXECUTE', ''),
+    ('function vento_budget_to(integer,timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_yearly_check(integer,timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_yearly_by_device(integer,timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_monthly(integer,text)', 'EXECUTE', ''),
+    ('function vento_availability(timestamp with time zone,timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_farm_availability(timestamp with time zone,timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_power_curve(text,timestamp with time zone,timestamp with time zone,integer,text)', 'EXECUTE', ''),
+    ('function vento_performance(timestamp with time zone,timestamp with time zone,text)', 'EXECUTE', ''),
+    ('function vento_turbine_series(text,timestamp with time zone,timestamp with time zone,bigint,text)', 'EXECUTE', ''),
+    ('function vento_fleet_yearly_check(integer,timestamp with time zone,text[])', 'EXECUTE', '');
 
 -- Every object of schema public but the daily partitions of raw_sample
 -- (below), with its owner and what a role may do with it.

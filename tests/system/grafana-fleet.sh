@@ -2,9 +2,9 @@
 # grafana-fleet: the dashboards at head office. Two farms, TNQ and SRA, each
 # its own PostgreSQL populated as a live farm (tests/lib/gen-live.sql) with
 # the same turbine names (T01..) but other winds, turbine counts,
-# projections, time zones and collector health, publish their raw samples
-# too and replicate to a fleet database (ventoctl migrate --fleet, fleet
-# add). Then every query of every dashboard, run at the fleet as Grafana
+# projections, time zones, air densities, state names and collector
+# health, publish their raw samples too and replicate to a fleet database
+# (ventoctl migrate --fleet, fleet add). Then every query of every dashboard, run at the fleet as Grafana
 # runs it (vento_grafana, one statement, tests/lib/grafana-expand.py) with
 # the farm variable at one farm, answers exactly what it answers at that
 # farm's own database (CSV equal), for each farm; and the two farms'
@@ -15,25 +15,14 @@ set -u
 . "$(dirname "$0")/../lib/common.sh"
 . "$VENTO_ROOT/tests/lib/grafana.sh"
 vento_setup
+. "$VENTO_ROOT/tests/lib/fleet.sh"
 
-# Every cluster here: stopped before $WORK goes.
-gf_cleanup() {
-	local d
-	for d in F A B; do
-		[ -n "$WORK" ] && pg_stop "$WORK/$d"
-	done
-	vento_cleanup
-}
-trap gf_cleanup EXIT
-
-ctl() { "$BIN/ventoctl" --schema-dir "$VENTO_ROOT/schema" "$@"; }
-at() { PGHOST=$WORK/$1 vento_psql -c "$2"; }
-
-# farm_db DIR CODE GEN-LIVE-VARIABLES...: a farm's database in $WORK/DIR
-# (logical WAL, its raw samples published), populated by gen-live.sql.
+# farm_db DIR CODE SITE CURVE GEN-LIVE-VARIABLES...: a farm's database in
+# $WORK/DIR (logical WAL, its raw samples published), the site's and the
+# model's air density SITE and CURVE, populated by gen-live.sql.
 farm_db() {
-	local d=$WORK/$1 code=$2
-	shift 2
+	local d=$WORK/$1 code=$2 site=$3 curve=$4
+	shift 4
 	mkdir -p "$d"
 	chmod 755 "$d"
 	# No ventod here: the devices' ports are never opened.
@@ -42,30 +31,28 @@ farm_db() {
 	echo "farm = { code = \"$code\"; name = \"Farm $code\"; publish_raw = true; };" >>"$d/vento.conf"
 	PG_EXTRA="-c wal_level=logical" pg_start "$d" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
 	ctl -c "$d/vento.conf" migrate >/dev/null || { echo "Bail out! migrate at $code"; exit 1; }
-	PGHOST=$d vento_psql -c "CREATE ROLE vento_grafana LOGIN IN ROLE vento_reader" >/dev/null
+	PGHOST=$d vento_psql -c "CREATE ROLE vento_grafana LOGIN IN ROLE vento_reader" \
+		-c "SELECT vento_set_air_density(NULL, $site), vento_set_air_density('vento-sim-4500', $curve)" >/dev/null
 	PGHOST=$d vento_psql "$@" -f "$VENTO_ROOT/tests/lib/gen-live.sql" >"$d/gen.log" 2>&1 ||
 		{ echo "Bail out! gen-live.sql at $code: $(tail -3 "$d/gen.log")"; exit 1; }
 }
 
 t0=$(date +%s)
-farm_db A TNQ -v turbines=4
+farm_db A TNQ 1.16 1.225 -v turbines=4
 # SRA: fewer turbines, a quarter more wind (its blades pitch), another
 # projection and time zone, its own names of the model's states, a
 # collector later and losing batches.
-farm_db B SRA -v turbines=3 -v wind=1.25 -v annual_kwh=50e6 -v time_zone=America/Manaus
+farm_db B SRA 1.10 1.20 -v turbines=3 -v wind=1.25 -v annual_kwh=50e6 -v time_zone=America/Manaus
 at B "UPDATE model_state SET name = name || ' (SRA)'" >/dev/null
 at B "UPDATE collector_health SET late_p50_ms = late_p50_ms + 3, late_p99_ms = late_p99_ms * 2,
       missed = missed * 2, spool_bytes = spool_bytes * 2, lost_dropped = rows_stored / 1000" >/dev/null
 t1=$(date +%s)
 
-mkdir -p "$WORK/F"
-chmod 755 "$WORK/F"
-pg_start "$WORK/F" || { echo "Bail out! PostgreSQL did not start"; exit 1; }
-export PGHOST=$WORK/F
+fleet_up
 ctl -c /dev/null migrate --fleet >/dev/null || { echo "Bail out! migrate --fleet"; exit 1; }
 vento_psql -c "CREATE ROLE vento_grafana LOGIN IN ROLE vento_reader" >/dev/null
-ctl -c /dev/null fleet add TNQ "host=$WORK/A dbname=vento user=vento" >/dev/null &&
-	ctl -c /dev/null fleet add SRA "host=$WORK/B dbname=vento user=vento" >/dev/null ||
+ctl -c /dev/null fleet add TNQ "host=$WORK/A dbname=vento user=vento" >"$WORK/fleet-add.log" 2>&1 &&
+	ctl -c /dev/null fleet add SRA "host=$WORK/B dbname=vento user=vento" >>"$WORK/fleet-add.log" 2>&1 ||
 	{ echo "Bail out! fleet add"; exit 1; }
 # Nothing changes at the farms after this: each table is complete at the
 # fleet once its initial copy is done and applied.
@@ -78,9 +65,10 @@ until [ "$(vento_psql -c "SELECT count(*) FILTER (WHERE srsubstate <> 'r') || ' 
 	sleep 0.5
 done
 t2=$(date +%s)
-check_eq "the fleet has both farms' raw samples" \
-	"$(at A "SELECT count(*) FROM raw_sample") $(at B "SELECT count(*) FROM raw_sample")" \
-	"$(at F "SELECT count(*) FILTER (WHERE farm = 'TNQ') || ' ' || count(*) FILTER (WHERE farm = 'SRA') FROM raw_sample")"
+FARMS="TNQ:A SRA:B"
+RAW="TNQ SRA"
+check "the fleet holds both farms' tables and raw samples, equal to theirs" fleet_same
+[ -n "$DIFF" ] && echo "# $DIFF"
 
 # "now" of the dashboards: the clock after both farms' raw samples end.
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -180,7 +168,79 @@ for f in "$dashdir"/*.json; do
 		done <"$pdir.index"
 	done
 done
+
+# The fleet dashboard with every farm (its "All"): each farm's rows as
+# with that farm alone, and for the year the fleet's total besides.
+f=$dashdir/fleet.json
+$GRAFANA_EXPAND --var farm=SRA --var farm=TNQ --split "$WORK/fleet.all" "$f" >"$WORK/fleet.all.index" 2>/dev/null
+cat >"$WORK/rows_eq.py" <<'EOF'
+import csv, sys
+def num(x):
+    try:
+        return float(x)
+    except ValueError:
+        return None
+def rows(f):
+    # The rows but the fleet's total, in an order of their own.
+    rs = [r for r in list(csv.reader(open(f)))[1:] if "fleet" not in r]
+    return sorted(rs, key=lambda r: [x if num(x) is None else "%.9g" % num(x) for x in r])
+def same(x, y):
+    fx, fy = num(x), num(y)
+    if fx is None or fy is None:
+        return x == y
+    return abs(fx - fy) <= 1e-12 * max(abs(fx), abs(fy))
+a = rows(sys.argv[1])
+b = rows(sys.argv[2]) + rows(sys.argv[3])
+b = sorted(b, key=lambda r: [x if num(x) is None else "%.9g" % num(x) for x in r])
+if len(a) != len(b):
+    sys.exit("%d rows, %d in the farms' answers" % (len(a), len(b)))
+for ra, rb in zip(a, b):
+    if len(ra) != len(rb) or not all(same(x, y) for x, y in zip(ra, rb)):
+        sys.exit("%s, in the farms' answers %s" % (",".join(ra), ",".join(rb)))
+EOF
+while IFS=$'\t' read -r n kind _ _ _ title; do
+	[ "$kind" = panel ] && [ "$title" != "Replication [A]" ] || continue
+	PGHOST=$WORK/F grafana_query "$WORK/fleet.all/$n.sql" "$WORK/fleet.all/$n" ||
+		{ not_ok "fleet: $title with every farm runs"; continue; }
+	check "fleet: $title at the fleet with every farm: each farm's answer" \
+		python3 "$WORK/rows_eq.py" "$WORK/fleet.all/$n.csv" "$WORK/answers/fleet.$n.TNQ" "$WORK/answers/fleet.$n.SRA"
+done <"$WORK/fleet.all.index"
+n=$(awk -F'\t' '$6 == "Each farm'"'"'s year against its projection [A]" { print $1 }' "$WORK/fleet.all.index")
+check_eq "fleet: the year with every farm: each farm's, then the fleet's total" "SRA TNQ fleet" \
+	"$(cut -d, -f1 "$WORK/fleet.all/$n.csv" | sed 1d | tr '\n' ' ' | sed 's/ $//')"
 t3=$(date +%s)
+
+# The farm-scoped functions: a code a session does not see as a farm
+# answers nothing (at a farm every code but its own; at a fleet an empty
+# or unknown one, or another than the session's vento.farm), never the
+# farm's data or every farm's; a superuser gets the reader's answer; the
+# transaction's scope and role are as they were after each call (what a
+# call sets is the transaction's: Grafana's next query, another
+# transaction, would never see it, but the rest of a query would).
+year=$(date -u +%Y)
+scoped() {
+	echo "SELECT (SELECT count(*) FROM vento_yearly_by_device($year, '$now', '$1'))
+	          || ' ' || (SELECT count(*) FROM vento_monthly($year, '$1'))
+	          || ' ' || (SELECT count(*) FROM vento_turbine_series('T01', '$now'::timestamptz - interval '1 hour', '$now', 60000, '$1'))
+	          || ' ' || coalesce(vento_local_day('$now', '$1')::text, '-')
+	          || ' ' || coalesce(vento_budget_to($year, '$now', '$1')::text, '-')"
+}
+check_eq "at farm TNQ its own code answers" "4 12 11" \
+	"$(PGHOST=$WORK/A grafana -c "$(scoped TNQ)" | cut -d' ' -f1-3)"
+check_eq "at farm TNQ another code answers nothing" "0 0 0 - -" "$(PGHOST=$WORK/A grafana -c "$(scoped SRA)")"
+check_eq "at the fleet an empty code answers nothing" "0 0 0 - -" "$(grafana -c "$(scoped "")")"
+check_eq "at the fleet an unknown code answers nothing" "0 0 0 - -" "$(grafana -c "$(scoped XYZ)")"
+check_eq "at the fleet a session scoped to TNQ gets nothing of SRA" "0 0 0 - -" \
+	"$(grafana -c "SET vento.farm = 'TNQ'" -c "$(scoped SRA)")"
+check_eq "at the fleet a superuser gets what the reader gets" "$(grafana -c "$(scoped SRA)")" \
+	"$(vento_psql -c "$(scoped SRA)")"
+after="SELECT coalesce(current_setting('vento.farm', true), '') || '|' || current_user || '|' || (SELECT count(*) FROM device)"
+check_eq "the reader's scope is as it was after a call" "|vento_grafana|7" \
+	"$(grafana -c BEGIN -c "$(scoped TNQ)" -c "$after" -c COMMIT | sed -n 2p)"
+check_eq "a reader's session scoped to SRA stays so after a call" "SRA|vento_grafana|3" \
+	"$(grafana -c "SET vento.farm = 'SRA'" -c BEGIN -c "$(scoped SRA)" -c "$after" -c COMMIT | sed -n 2p)"
+check_eq "a superuser's role and scope are as they were after a call" "|vento|7" \
+	"$(vento_psql -c BEGIN -c "$(scoped TNQ)" -c "$after" -c COMMIT | sed -n 2p)"
 
 # The two farms' answers differ, but where they cannot: the reference
 # curve is the turbine model's, the same at both farms.
