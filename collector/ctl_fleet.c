@@ -15,7 +15,8 @@
 static const char *const fleet_tables[] = {
 	"stat_10min", "stat_day", "stat_day_bin", "stat_month_bin",
 	"raw_minute", "collector_health", "raw_sample", "device",
-	"model_state", "projection", "power_curve_ref", NULL,
+	"model_state", "projection", "power_curve_ref", "site",
+	"power_curve_density", "raw_device_minute", NULL,
 };
 
 /* Returns the first value of a query with text parameters in buf ("" for
@@ -76,37 +77,44 @@ fleet_subname(const char *code, char *buf, size_t size)
 	return 0;
 }
 
-/* Looks at the farm through conninfo before subscribing: its database is
- * the farm of that code, at a schema version the fleet has (a fleet is
- * migrated first, then its farms, so that the fleet has every column a
- * farm publishes). Returns 0, or -1 after saying why. */
-static int
-fleet_check_farm(PGconn *fleet, const char *code, const char *conninfo)
+/* A connection to the farm whose conninfo is given (its password from
+ * the pgpass file, as for the fleet's replication workers), or NULL after
+ * saying why. */
+static PGconn *
+fleet_farm_connect(const char *conninfo, const char *verb)
 {
 	PGconn *farm = PQconnectdb(conninfo);
-	char farm_code[64], farm_version[16], fleet_version[16];
-	int rc = -1;
 
-	if (PQstatus(farm) != CONNECTION_OK) {
-		fprintf(stderr, "ventoctl: fleet add: cannot connect to the "
-				"farm: %s",
-			PQerrorMessage(farm));
-		PQfinish(farm);
-		return -1;
-	}
+	if (PQstatus(farm) == CONNECTION_OK)
+		return farm;
+	fprintf(stderr, "ventoctl: fleet %s: cannot connect to the farm: %s",
+		verb, PQerrorMessage(farm));
+	PQfinish(farm);
+	return NULL;
+}
+
+/* Looks at the farm before subscribing: its database is the farm of that
+ * code, at a schema version the fleet has (a fleet is migrated first,
+ * then its farms, so that the fleet has every column a farm publishes).
+ * Returns 0, or -1 after saying why. */
+static int
+fleet_check_farm(PGconn *fleet, PGconn *farm, const char *code)
+{
+	char farm_code[64], farm_version[16], fleet_version[16];
+
 	if (fleet_value(farm, "SELECT to_regclass('farm') IS NOT NULL", 0,
 			NULL, farm_code, sizeof(farm_code)) == -1)
-		goto out;
+		return -1;
 	if (strcmp(farm_code, "t") != 0)
 		farm_code[0] = '\0';
 	else if (fleet_value(farm, "SELECT code FROM farm", 0, NULL, farm_code,
 			     sizeof(farm_code)) == -1)
-		goto out;
+		return -1;
 	if (fleet_value(farm, "SELECT max(version) FROM vento_migration", 0,
 			NULL, farm_version, sizeof(farm_version)) == -1 ||
 	    fleet_value(fleet, "SELECT max(version) FROM vento_migration", 0,
 			NULL, fleet_version, sizeof(fleet_version)) == -1)
-		goto out;
+		return -1;
 	if (farm_code[0] == '\0')
 		fprintf(stderr, "ventoctl: fleet add: the farm's database has "
 				"no farm (run ventoctl migrate there)\n");
@@ -120,15 +128,87 @@ fleet_check_farm(PGconn *fleet, const char *code, const char *conninfo)
 				"first\n",
 			farm_version, fleet_version);
 	else
-		rc = 0;
-out:
-	PQfinish(farm);
+		return 0;
+	return -1;
+}
+
+/* A farm's custom signals (018_custom_signals.sql) are columns of its
+ * raw_sample. A subscription stops at a column its table lacks, so the
+ * fleet takes each of them before it takes the farm's raw samples (fleet
+ * add, fleet refresh); two farms may share a name only with one type.
+ * Returns 0, or -1 after saying why. */
+static int
+fleet_take_custom_signals(PGconn *fleet, PGconn *farm, const char *code)
+{
+	char has[8], added[8];
+	PGresult *r;
+	int rc = 0;
+
+	if (fleet_value(farm, "SELECT to_regclass('custom_signal') IS NOT NULL",
+			0, NULL, has, sizeof(has)) == -1)
+		return -1;
+	if (strcmp(has, "t") != 0)
+		return 0;
+	r = PQexec(farm, "SELECT name, sql_type, unit FROM custom_signal "
+			 "ORDER BY name");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "ventoctl: fleet: farm %s: %s", code,
+			PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		const char *params[3] = { PQgetvalue(r, i, 0),
+					  PQgetvalue(r, i, 1),
+					  PQgetvalue(r, i, 2) };
+
+		rc = fleet_value(fleet,
+				 "SELECT vento_add_custom_signal($1, $2, $3)",
+				 3, params, added, sizeof(added));
+		if (rc == 0 && strcmp(added, "t") == 0)
+			printf("farm %s: custom signal %s: column added at the "
+			       "fleet (%s)\n",
+			       code, params[0], params[1]);
+	}
+	PQclear(r);
 	return rc;
+}
+
+/* Each farm's subscription holds one of the server's logical replication
+ * workers for good, and copying a farm's tables takes one more for a
+ * while: a farm beyond that would be subscribed and never replicate, so
+ * it is refused, naming the setting. Returns 0, or -1 after saying why. */
+static int
+fleet_check_workers(PGconn *conn)
+{
+	char subs[16], workers[16];
+
+	if (fleet_value(conn,
+			"SELECT count(*) FROM pg_subscription WHERE subdbid = "
+			"(SELECT oid FROM pg_database WHERE datname = "
+			"current_database())",
+			0, NULL, subs, sizeof(subs)) == -1 ||
+	    fleet_value(conn, "SELECT current_setting("
+			      "'max_logical_replication_workers')",
+			0, NULL, workers, sizeof(workers)) == -1)
+		return -1;
+	if (atoi(subs) + 2 <= atoi(workers))
+		return 0;
+	fprintf(stderr,
+		"ventoctl: fleet add: this server runs at most %s logical "
+		"replication workers (max_logical_replication_workers) and has "
+		"%s farms: another needs one for itself and one free to copy "
+		"its tables. Raise max_logical_replication_workers to %d or "
+		"more and max_worker_processes by as many, restart PostgreSQL, "
+		"then add the farm\n",
+		workers, subs, atoi(subs) + 2);
+	return -1;
 }
 
 static int
 fleet_add(PGconn *conn, const char *code, const char *conninfo)
 {
+	PGconn *farm;
 	char sub[32], exists[8], *lit, *sql;
 	const char *params[1] = { sub };
 	int rc;
@@ -156,7 +236,15 @@ fleet_add(PGconn *conn, const char *code, const char *conninfo)
 			code, code);
 		return CTL_FAIL;
 	}
-	if (fleet_check_farm(conn, code, conninfo) == -1)
+	if (fleet_check_workers(conn) == -1)
+		return CTL_FAIL;
+	if ((farm = fleet_farm_connect(conninfo, "add")) == NULL)
+		return CTL_FAIL;
+	rc = fleet_check_farm(conn, farm, code);
+	if (rc == 0)
+		rc = fleet_take_custom_signals(conn, farm, code);
+	PQfinish(farm);
+	if (rc == -1)
 		return CTL_FAIL;
 	if ((lit = PQescapeLiteral(conn, conninfo, strlen(conninfo))) == NULL) {
 		fprintf(stderr, "ventoctl: fleet add: %s", PQerrorMessage(conn));
@@ -276,15 +364,42 @@ ctl_fleet_status(struct ctl *ctl, PGconn *conn)
 		       : CTL_OK;
 }
 
-/* After a farm publishes more (farm.publish_raw set, or a migration that
- * adds a table to its publications): the subscription takes the new
- * tables, copying what they hold. */
+/* After a farm publishes more (farm.publish_raw set, a custom signal
+ * added, or a migration that adds a table to its publications): the
+ * fleet takes the farm's custom signals' columns, then the subscription
+ * takes the new tables, copying what they hold. */
 static int
 fleet_refresh(PGconn *conn, const char *code)
 {
-	char sub[32], sql[128];
+	char sub[32], sql[128], *conninfo;
+	const char *params[1] = { sub };
+	PGconn *farm;
+	PGresult *r;
+	int rc;
 
 	fleet_subname(code, sub, sizeof(sub));
+	r = PQexecParams(conn,
+			 "SELECT subconninfo FROM pg_subscription WHERE "
+			 "subname = $1",
+			 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		fprintf(stderr, "ventoctl: fleet refresh: %s",
+			PQresultStatus(r) == PGRES_TUPLES_OK
+				? "no such farm in the fleet\n"
+				: PQresultErrorMessage(r));
+		PQclear(r);
+		return CTL_FAIL;
+	}
+	conninfo = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	farm = fleet_farm_connect(conninfo, "refresh");
+	free(conninfo);
+	if (farm == NULL)
+		return CTL_FAIL;
+	rc = fleet_take_custom_signals(conn, farm, code);
+	PQfinish(farm);
+	if (rc == -1)
+		return CTL_FAIL;
 	snprintf(sql, sizeof(sql), "ALTER SUBSCRIPTION %s REFRESH PUBLICATION",
 		 sub);
 	if (ctl_db_exec(conn, sql, "fleet refresh", code) == -1)

@@ -51,6 +51,27 @@ check "ventoctl fleet refresh TNQ" ctl -c /dev/null fleet refresh TNQ
 RAW="TNQ"
 check "TNQ's raw samples at the fleet, equal to the farm's" fleet_wait_same 60
 [ -n "$DIFF" ] && echo "# $DIFF"
+# A custom signal at TNQ (the register of its ambient temperature read as
+# the site's own signal), which publishes its raw samples: the fleet has
+# no such column, and its subscription stops at the first row that has
+# it until `fleet refresh TNQ` gives the fleet the column; then the raw
+# samples, the custom signal's values among them, are equal again.
+mkdir -p "$WORK/A/profiles"
+sed -e 's/{ name = "wmet_envtmp"; /{ name = "x_ambient_raw"; custom = true; /' \
+	"$VENTO_ROOT/etc/profiles/vento-sim-4500.conf" >"$WORK/A/profiles/vento-sim-4500.conf"
+sed -i "s|^profile_dir = .*|profile_dir = \"$WORK/A/profiles\";|" "$WORK/A/vento.conf"
+check "TNQ migrates its custom signal" sh -c "\"$BIN/ventoctl\" --schema-dir '$VENTO_ROOT/schema' -c '$WORK/A/vento.conf' migrate | grep -q 'x_ambient_raw: column added'"
+vento_stop "$VENTOD_A" >/dev/null || true
+WORK=$WORK/A vento_start_ventod
+VENTOD_A=$VENTOD
+WORK=$WORK/A vento_wait_drained 30 || true
+sleep 3
+out=$(ctl -c /dev/null fleet refresh TNQ)
+echo "$out" | sed 's/^/# /'
+check "fleet refresh TNQ takes the custom signal's column" grep -q "farm TNQ: custom signal x_ambient_raw: column added at the fleet (real)" <<<"$out"
+check "TNQ's raw samples with their custom signal at the fleet, equal to the farm's" fleet_wait_same 60
+[ -n "$DIFF" ] && echo "# $DIFF"
+check "the custom signal's values arrived" test "$(at F "SELECT count(x_ambient_raw) FROM raw_sample WHERE farm = 'TNQ'")" -gt 0
 check_eq "both farms' T01 at the fleet, told apart by farm" "SRA|T01
 TNQ|T01" "$(at F "SELECT farm, name FROM device WHERE name = 'T01' ORDER BY farm")"
 rows=$(at F "SELECT count(*) FROM stat_10min")
@@ -181,10 +202,28 @@ check_eq "CAT's new column arrived" "$(at C "SELECT count(next_test) FROM stat_1
 check_eq "every subscription streams on" 3 "$(ctl -c /dev/null fleet status 2>/dev/null | grep -c ' streaming ')"
 
 check "ventoctl fleet remove SRA" ctl -c /dev/null fleet remove SRA
-check_eq "SRA's rows are gone from the fleet, TNQ's stay" "0 $N" \
+check_eq "SRA's devices are gone from the fleet, TNQ's stay" "0 $N" \
 	"$(at F "SELECT (SELECT count(*) FROM device WHERE farm = 'SRA') || ' ' ||
 	               (SELECT count(*) FROM device WHERE farm = 'TNQ')")"
+left=""
+for t in $(at F "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public'
+                 AND column_name = 'farm' AND table_name IN (SELECT tablename FROM pg_tables) ORDER BY 1"); do
+	[ "$(at F "SELECT count(*) FROM $t WHERE farm = 'SRA'")" = 0 ] || left="$left $t"
+done
+check_eq "no table at the fleet keeps a row of SRA" "" "$left"
 check_eq "SRA's slot is gone at the farm" 0 "$(at B "SELECT count(*) FROM pg_replication_slots")"
+
+# A fleet server with too few logical replication workers for another
+# farm refuses it, naming the setting, rather than subscribe a farm that
+# would never replicate.
+pg_stop "$WORK/F"
+PG_EXTRA="-c wal_retrieve_retry_interval=1s -c max_logical_replication_workers=3" pg_resume "$WORK/F" ||
+	{ echo "Bail out! the fleet's PostgreSQL did not start again"; exit 1; }
+out=$(ctl -c /dev/null fleet add SRA "host=$WORK/B dbname=vento user=vento" 2>&1)
+echo "# $out"
+check "fleet add refuses a farm the server has no worker for, naming the setting" \
+	grep -q "max_logical_replication_workers to 4 or more" <<<"$out"
+check_eq "and subscribes nothing" 2 "$(at F "SELECT count(*) FROM pg_subscription")"
 
 check_clean "$WORK"/A/*.log "$WORK"/B/*.log
 tap_done
