@@ -111,7 +111,10 @@ INSERT INTO matrix VALUES
     ('function vento_power_curve(text,timestamp with time zone,timestamp with time zone,integer,text)', 'EXECUTE', ''),
     ('function vento_performance(timestamp with time zone,timestamp with time zone,text)', 'EXECUTE', ''),
     ('function vento_turbine_series(text,timestamp with time zone,timestamp with time zone,bigint,text)', 'EXECUTE', ''),
-    ('function vento_fleet_yearly_check(integer,timestamp with time zone,text[])', 'EXECUTE', '');
+    ('function vento_fleet_yearly_check(integer,timestamp with time zone,text[])', 'EXECUTE', ''),
+    -- 023_availability_by_day.sql
+    ('function vento_farm_availability_by_day(timestamp with time zone,timestamp with time zone)', 'EXECUTE', ''),
+    ('function vento_farm_availability_by_day(timestamp with time zone,timestamp with time zone,text)', 'EXECUTE', '');
 
 -- Every object of schema public but the daily partitions of raw_sample
 -- (below), with its owner and what a role may do with it.

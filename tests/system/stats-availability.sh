@@ -48,6 +48,30 @@ check_eq "the farm: three turbines, 0.5 time-based, 0.5 energy-based" "3|0.5000|
 	      FROM vento_farm_availability('2026-03-01 00:00-03', '2026-03-02 00:00-03')")"
 check_eq "a range wider than the data counts only the time the farm has data for" "0.5000" \
 	"$(q "SELECT round(availability::numeric, 4) FROM vento_farm_availability('2026-02-01 00:00-03', '2026-04-01 00:00-03')")"
+# Day by day (the availability dashboard's daily panel): the farm's own
+# counting, C's silent day in it (stat_day's sums alone read 0.75).
+byday() { q "SELECT string_agg(day || '|' || turbines || '|' || round(availability::numeric, 4) || '|' ||
+                               round(unknown_h::numeric, 2), ' ' ORDER BY day)
+             FROM vento_farm_availability_by_day('$1', '$2')"; }
+check_eq "the day by day availability: 2026-03-01 at 0.5, C's 24 h information unavailable" \
+	"2026-03-01|3|0.5000|24.00" "$(byday '2026-03-01 00:00-03' '2026-03-02 00:00-03')"
+check_eq "a range wider than the data: the days with data only" \
+	"2026-03-01|3|0.5000|24.00" "$(byday '2026-02-01 00:00-03' '2026-04-01 00:00-03')"
+# Data from 06:00 of the 2nd to 12:00 of the 3rd, A and B available: two
+# partial days, each counted over its part only.
+q "INSERT INTO stat_10min (device_id, period, n, valid, energy_kwh, wtur_w_mean, wmet_horwdspd_mean,
+                           wtur_turst, t_available, t_unavailable, t_excluded, t_unknown, potential_kwh)
+   SELECT d.id, p, 600, true, 100, 600, 8, 2, 600, 0, 0, 0, 100
+   FROM device d, generate_series(timestamptz '2026-03-02 06:00-03', '2026-03-03 11:50-03', '10 minutes') p
+   WHERE d.name IN ('A', 'B');
+   SELECT vento_rollup_days('2026-03-02 00:00-03', '2026-03-04 00:00-03')" >/dev/null
+check_eq "partial days: 18 h and 12 h of data, C's hours information unavailable" \
+	"2026-03-02|3|0.6667|18.00 2026-03-03|3|0.6667|12.00" "$(byday '2026-03-02 00:00-03' '2026-03-04 00:00-03')"
+sums="SELECT round(sum(available_h)::numeric, 6) || '|' || round(sum(unavailable_h)::numeric, 6) || '|' ||
+             round(sum(unknown_h)::numeric, 6)"
+check_eq "over three days, the days' hours add up to the farm's over the range" \
+	"$(q "$sums FROM vento_farm_availability('2026-03-01 00:00-03', '2026-03-04 00:00-03')")" \
+	"$(q "$sums FROM vento_farm_availability_by_day('2026-03-01 00:00-03', '2026-03-04 00:00-03')")"
 check_eq "the reader may call the farm's function" "t" \
 	"$(q "SELECT has_function_privilege('vento_reader', 'vento_farm_availability(timestamptz, timestamptz)', 'EXECUTE')")"
 q "DELETE FROM stat_10min; DELETE FROM stat_day; DELETE FROM device" >/dev/null
@@ -79,6 +103,10 @@ for n in ("T03", "T04"):
 f = a["farm"]
 assert f["turbines"] == 4 and 45 <= f["availability_pct"] <= 50, f
 ' "$WORK/avail.json"
+at=$(q "SELECT now()")
+check_eq "on the farm's own data, the days' hours add up to the farm's" \
+	"$(q "$sums FROM vento_farm_availability(timestamptz '$at' - interval '1 hour', '$at')")" \
+	"$(q "$sums FROM vento_farm_availability_by_day(timestamptz '$at' - interval '1 hour', '$at')")"
 ctl availability >"$WORK/avail.txt"
 check "the table lists T03 and T04 and the farm" sh -c "grep -q '^T03 ' '$WORK/avail.txt' && grep -q '^T04 ' '$WORK/avail.txt' && grep -q '^TURBINES' '$WORK/avail.txt'"
 sed 's/^/# /' "$WORK/avail.txt"
