@@ -174,19 +174,18 @@ fleet_take_custom_signals(PGconn *fleet, PGconn *farm, const char *code)
 	return rc;
 }
 
-/* Each farm's subscription holds one of the server's logical replication
- * workers for good, and copying a farm's tables takes one more for a
- * while: a farm beyond that would be subscribed and never replicate, so
- * it is refused, naming the setting. Returns 0, or -1 after saying why. */
+/* Each enabled subscription of the server (of any database: the workers
+ * are the server's) holds one of its logical replication workers for
+ * good, and copying a farm's tables takes one more for a while: a farm
+ * beyond that would be subscribed and never replicate, so it is refused,
+ * naming the setting. Returns 0, or -1 after saying why. */
 static int
 fleet_check_workers(PGconn *conn)
 {
 	char subs[16], workers[16];
 
 	if (fleet_value(conn,
-			"SELECT count(*) FROM pg_subscription WHERE subdbid = "
-			"(SELECT oid FROM pg_database WHERE datname = "
-			"current_database())",
+			"SELECT count(*) FROM pg_subscription WHERE subenabled",
 			0, NULL, subs, sizeof(subs)) == -1 ||
 	    fleet_value(conn, "SELECT current_setting("
 			      "'max_logical_replication_workers')",
@@ -196,9 +195,9 @@ fleet_check_workers(PGconn *conn)
 		return 0;
 	fprintf(stderr,
 		"ventoctl: fleet add: this server runs at most %s logical "
-		"replication workers (max_logical_replication_workers) and has "
-		"%s farms: another needs one for itself and one free to copy "
-		"its tables. Raise max_logical_replication_workers to %d or "
+		"replication workers (max_logical_replication_workers) and %s "
+		"subscriptions hold one each: another farm needs one for itself "
+		"and one free to copy its tables. Raise max_logical_replication_workers to %d or "
 		"more and max_worker_processes by as many, restart PostgreSQL, "
 		"then add the farm\n",
 		workers, subs, atoi(subs) + 2);
@@ -382,11 +381,16 @@ fleet_refresh(PGconn *conn, const char *code)
 			 "SELECT subconninfo FROM pg_subscription WHERE "
 			 "subname = $1",
 			 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "ventoctl: fleet refresh: %s",
-			PQresultStatus(r) == PGRES_TUPLES_OK
-				? "no such farm in the fleet\n"
-				: PQresultErrorMessage(r));
+			PQresultErrorMessage(r));
+		PQclear(r);
+		return CTL_FAIL;
+	}
+	if (PQntuples(r) != 1) {
+		fprintf(stderr, "ventoctl: fleet refresh: farm %s is not in the "
+				"fleet (ventoctl fleet status lists its farms)\n",
+			code);
 		PQclear(r);
 		return CTL_FAIL;
 	}

@@ -25,43 +25,11 @@ RUN=${BENCH_SECONDS:-30}
 N=40
 
 bench() { echo "bench: $1 $2 $3"; }
-fleet_cleanup() {
-	local pid
-	for pid in $VENTO_PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $VENTO_PIDS; do
-		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-	done
-	for d in F A B Y; do
-		[ -n "$WORK" ] && pg_stop "$WORK/$d"
-	done
-	vento_cleanup
-}
-trap fleet_cleanup EXIT
-ctl() { "$BIN/ventoctl" --schema-dir "$VENTO_ROOT/schema" "$@"; }
-at() { PGHOST=$WORK/$1 vento_psql -c "$2"; }
+. "$VENTO_ROOT/tests/lib/fleet.sh"
 
-farm_up() {
-	local d=$WORK/$1 base
-	mkdir -p "$d"
-	chmod 755 "$d"
-	base=$(vento_free_base $N) || exit 1
-	WORK=$d vento_write_conf "$d/vento.conf" $N "$base"
-	sed -i "s|conninfo = \"dbname=vento\"|conninfo = \"host=$d dbname=vento\"|" "$d/vento.conf"
-	echo "farm = { code = \"$2\"; };" >>"$d/vento.conf"
-	PG_EXTRA="-c wal_level=logical" pg_start "$d" || exit 1
-	ctl -c "$d/vento.conf" migrate >/dev/null || exit 1
-	WORK=$d vento_start_sim "$3"
-	WORK=$d vento_start_ventod
-}
-
-farm_up A FA 21
-farm_up B FB 22
-mkdir -p "$WORK/F"
-chmod 755 "$WORK/F"
-PG_EXTRA="-c wal_retrieve_retry_interval=1s" pg_start "$WORK/F" || exit 1
-export PGHOST=$WORK/F
+fleet_farm_up A FA 21 $N
+fleet_farm_up B FB 22 $N
+fleet_up
 ctl -c /dev/null migrate --fleet >/dev/null 2>&1 || exit 1
 ctl -c /dev/null fleet add FA "host=$WORK/A dbname=vento user=vento" >/dev/null 2>&1 || exit 1
 ctl -c /dev/null fleet add FB "host=$WORK/B dbname=vento user=vento" >/dev/null 2>&1 || exit 1

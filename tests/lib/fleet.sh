@@ -3,7 +3,8 @@
 # and the comparison of every table a farm publishes with the fleet's
 # copy of it.
 
-# Every cluster here: stopped after the processes, before $WORK goes.
+# Every cluster in $WORK/*/: stopped after the processes, before $WORK
+# goes.
 fleet_cleanup() {
 	local pid d
 	for pid in $VENTO_PIDS; do
@@ -12,8 +13,8 @@ fleet_cleanup() {
 	for pid in $VENTO_PIDS; do
 		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 	done
-	for d in F A B C; do
-		[ -n "$WORK" ] && pg_stop "$WORK/$d"
+	for d in "$WORK"/*/; do
+		[ -n "$WORK" ] && pg_stop "${d%/}"
 	done
 	vento_cleanup
 }

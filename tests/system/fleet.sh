@@ -124,6 +124,8 @@ out=$(ctl -c /dev/null availability 2>&1)
 check "a farm's report at the fleet without --farm is refused, naming --farm" grep -q -- "--farm CODE" <<<"$out"
 out=$(ctl -c /dev/null --farm XYZ production 2>&1)
 check "--farm of a farm the fleet does not have is refused" grep -q "no farm XYZ" <<<"$out"
+out=$(ctl -c /dev/null fleet refresh XYZ 2>&1)
+check "fleet refresh of a farm the fleet does not have is refused, naming it" grep -q "farm XYZ is not in the fleet" <<<"$out"
 out=$(ctl -c /dev/null fleet status)
 echo "$out" | sed 's/^/# /'
 check_eq "ventoctl fleet status: both farms streaming" 2 "$(grep -Ec '^(TNQ|SRA) .* streaming' <<<"$out")"
