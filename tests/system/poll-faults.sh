@@ -8,7 +8,8 @@
 #   garbage    T04 answers with bytes that are no Modbus reply
 #   disconnect T07 drops the connection every 5th request
 #   refuse     T06 refuses connections for 30 s
-#   wrap       T41, a gen-2 turbine, has its 32-bit counter near the wrap
+#   wrap       T41, a gen-2 turbine, has its 32-bit counter 200 Wh below
+#              the wrap, which a few seconds of any wind above cut-in reach
 # The healthy turbines get every tick, on time, exactly as served. Every
 # faulty turbine still has a row for every tick, whose quality says what
 # went wrong; no value from a late or garbled reply is ever stored; each
@@ -37,7 +38,7 @@ T03 exception:4:8:2
 T02 late:700
 T04 garbage
 T07 disconnect:5
-T41 wrap
+T41 wrap:200
 EOF2
 vento_start_sim 29 --faults "$WORK/faults"
 sim=$SIM
@@ -127,6 +128,6 @@ if [ "$wrapped" -gt 0 ]; then
 		"$(q "SELECT count(*) FROM stat_10min s JOIN device d ON d.id = s.device_id
 		      WHERE d.name = 'T41' AND energy_flag = 'wrap' AND energy_kwh > 0")"
 else
-	skip "wrap: the 10-minute statistics count across T41's wrap" "the wind was too low for the counter to reach the wrap in the run"
+	skip "wrap: the 10-minute statistics count across T41's wrap" "the counter did not make the 200 Wh to its wrap: no wind above cut-in in the run"
 fi
 tap_done
