@@ -13,6 +13,7 @@
 
 #include "housekeeping.h"
 #include "log.h"
+#include "monotime.h"
 #include "xmalloc.h"
 
 #define HOUSEKEEPING_ROLLUP_EVERY_MS 60000
@@ -27,15 +28,6 @@ struct housekeeping {
 	struct health health;
 	int health_set;
 };
-
-static int64_t
-housekeeping_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct housekeeping *
 housekeeping_open(void)
@@ -135,7 +127,7 @@ housekeeping_retention(struct housekeeping *hk, struct store *st, int64_t now)
 void
 housekeeping_run(struct housekeeping *hk, struct store *st, int final)
 {
-	int64_t now = housekeeping_mono_ms();
+	int64_t now = monotime_ms();
 
 	if (!store_is_up(st))
 		return;

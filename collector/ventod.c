@@ -17,6 +17,7 @@
 #include "lateness.h"
 #include "link.h"
 #include "log.h"
+#include "monotime.h"
 #include "notify.h"
 #include "plugin.h"
 #include "plan.h"
@@ -387,15 +388,6 @@ ventod_lock_state(const struct config *cfg)
 	return -1;
 }
 
-static int64_t
-ventod_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What the watchdog looks at between pings. */
 struct ventod_watchdog {
 	long long ticks;   /* all pollers' ticks at the last look */
@@ -414,7 +406,7 @@ ventod_progressing(struct ventod *v, struct ventod_watchdog *wd,
 		   long long ticks)
 {
 	struct writer_stats ws;
-	int64_t now = ventod_mono_ms();
+	int64_t now = monotime_ms();
 
 	if (ticks != wd->ticks || wd->ticked_ms == 0) {
 		wd->ticks = ticks;
@@ -653,9 +645,9 @@ main(int argc, char **argv)
 		}
 		ticks = ventod_report(&v);
 		if (wd_ms && ventod_progressing(&v, &wd, ticks) &&
-		    ventod_mono_ms() - wd.pinged_ms >= wd_ms / 2) {
+		    monotime_ms() - wd.pinged_ms >= wd_ms / 2) {
 			notify_send("WATCHDOG=1");
-			wd.pinged_ms = ventod_mono_ms();
+			wd.pinged_ms = monotime_ms();
 		}
 	}
 	log_info("stopping on %s", strsignal(sig));

@@ -21,6 +21,7 @@
 #include "health.h"
 #include "housekeeping.h"
 #include "log.h"
+#include "monotime.h"
 #include "record.h"
 #include "spool.h"
 #include "spooler.h"
@@ -58,22 +59,13 @@ struct writer {
 				  earlier life of the spool, and are no gap */
 };
 
-static int64_t
-writer_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 writer_fail(struct writer *w, const char *what)
 {
 	log_err("writer: %s: %s", what, store_error(w->store));
 	store_disconnect(w->store);
 	atomic_store(&w->db_up, 0);
-	w->retry_at_ms = writer_mono_ms() + w->backoff_ms;
+	w->retry_at_ms = monotime_ms() + w->backoff_ms;
 	w->backoff_ms *= 2;
 	if (w->backoff_ms > WRITER_BACKOFF_MAX_MS)
 		w->backoff_ms = WRITER_BACKOFF_MAX_MS;
@@ -234,11 +226,11 @@ writer_store_some(struct writer *w)
 static int
 writer_flush(struct writer *w, int64_t slice_ms)
 {
-	int64_t until = writer_mono_ms() + slice_ms;
+	int64_t until = monotime_ms() + slice_ms;
 	int r;
 
 	if (!store_is_up(w->store)) {
-		if (writer_mono_ms() < w->retry_at_ms)
+		if (monotime_ms() < w->retry_at_ms)
 			return 0;
 		struct spool_stats st;
 
@@ -279,7 +271,7 @@ writer_flush(struct writer *w, int64_t slice_ms)
 		housekeeping_connected(w->hk);
 		spool_ack(w->spool, w->acked);
 	}
-	while ((r = writer_store_some(w)) == 1 && writer_mono_ms() < until)
+	while ((r = writer_store_some(w)) == 1 && monotime_ms() < until)
 		;
 	if (r == -1) {
 		writer_fail(w, "cannot store spooled rows");
@@ -299,7 +291,7 @@ writer_update_stats(struct writer *w)
 	atomic_store(&w->spool_bytes, (long long)st.bytes);
 	atomic_store(&w->spool_dropped, (long long)st.dropped_records);
 	atomic_store(&w->damaged, (long long)st.corrupt_records);
-	atomic_store(&w->progress_ms, writer_mono_ms());
+	atomic_store(&w->progress_ms, monotime_ms());
 }
 
 static void *

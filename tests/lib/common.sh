@@ -14,7 +14,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 WORK=""
 VENTO_PIDS=""
 
-vento_cleanup() {
+# vento_stop_all: every process started here, TERM, then KILL after 10 s.
+vento_stop_all() {
 	local pid
 	for pid in $VENTO_PIDS; do
 		kill -TERM "$pid" 2>/dev/null || true
@@ -23,6 +24,10 @@ vento_cleanup() {
 		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 	done
 	VENTO_PIDS=""
+}
+
+vento_cleanup() {
+	vento_stop_all
 	for lock in "${TMPDIR:-/tmp}"/vento-ports.*; do
 		[ "$(cat "$lock/pid" 2>/dev/null)" = $$ ] && rm -rf "$lock"
 	done

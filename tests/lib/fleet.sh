@@ -6,13 +6,8 @@
 # Every cluster in $WORK/*/: stopped after the processes, before $WORK
 # goes.
 fleet_cleanup() {
-	local pid d
-	for pid in $VENTO_PIDS; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in $VENTO_PIDS; do
-		vento_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
-	done
+	local d
+	vento_stop_all
 	for d in "$WORK"/*/; do
 		[ -n "$WORK" ] && pg_stop "${d%/}"
 	done

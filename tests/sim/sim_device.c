@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "sim_device.h"
 #include "sim_meter.h"
 #include "sim_rand.h"
@@ -231,16 +232,6 @@ sim_device_now(void)
 	 * is floor(CLOCK_REALTIME) for any time after 1970. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
-}
-
-/* Monotonic milliseconds, for held replies and refusals. */
-static int64_t
-sim_device_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Applies a counter action (wrap, reset) at the end of the second before
@@ -604,7 +595,7 @@ sim_device_hostile(struct sim_device *sd, struct sim_client *c,
 	case SIM_HOSTILE_TRICKLE:
 		r->second = INT64_MIN;
 		r->trickle_ms = SIM_FAULT_TRICKLE_MS;
-		r->due_ms = sim_device_now_ms() + r->trickle_ms;
+		r->due_ms = monotime_ms() + r->trickle_ms;
 		c->out = *r;
 		c->held = 1;
 		return 0;
@@ -676,7 +667,7 @@ sim_device_request(struct sim_device *sd, struct sim_client *c,
 			                            c->lines, sd->lines_size);
 		}
 	}
-	r.due_ms = sim_device_now_ms() + delay;
+	r.due_ms = monotime_ms() + delay;
 	c->out = r;
 	c->held = 1;
 	return 0;
@@ -816,7 +807,7 @@ sim_device_take_faults(struct sim_device *sd)
 		close(sd->listen_fd);
 		sd->listen_fd = -1;
 	}
-	sd->listen_at_ms = sim_device_now_ms() + (int64_t)refuse_s * 1000;
+	sd->listen_at_ms = monotime_ms() + (int64_t)refuse_s * 1000;
 	log_info("ventosim: %s: refusing connections for %d s", sd->dev->name,
 	         refuse_s);
 }
@@ -865,7 +856,7 @@ sim_device_run(void *arg)
 
 	while (!atomic_load(sd->stop)) {
 		int n = 0, nclients = 0, listening;
-		int64_t now_ms = sim_device_now_ms();
+		int64_t now_ms = monotime_ms();
 		uint64_t count;
 
 		sim_device_take_faults(sd);
@@ -926,7 +917,7 @@ sim_device_run(void *arg)
 		if (listening && sd->listen_fd != -1 &&
 		    (fds[2].revents & POLLIN))
 			sim_device_accept(sd);
-		now_ms = sim_device_now_ms();
+		now_ms = monotime_ms();
 		for (int i = 0; i < SIM_DEVICE_MAX_CLIENTS; i++) {
 			struct sim_client *c = &sd->clients[i];
 

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "sim_gateway.h"
 #include "xmalloc.h"
 
@@ -86,15 +87,6 @@ sim_gateway_complain(struct sim_gateway *gw, const char *fmt, ...)
 		log_warn("ventosim: %s (and %u more)", msg, held);
 	else
 		log_warn("ventosim: %s", msg);
-}
-
-static int64_t
-sim_gateway_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The CRC of Modbus RTU: CRC-16/MODBUS, sent low byte first. */
@@ -161,7 +153,7 @@ sim_gateway_read_until(int fd, uint8_t *buf, size_t have, size_t want,
                        int64_t deadline)
 {
 	while (have < want) {
-		int64_t left = deadline - sim_gateway_now_ms();
+		int64_t left = deadline - monotime_ms();
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
@@ -190,7 +182,7 @@ sim_gateway_forward(struct sim_gateway *gw, const uint8_t *req, size_t len,
                     uint8_t *reply, int *reached)
 {
 	struct sim_gateway_unit *u = NULL;
-	int64_t deadline = sim_gateway_now_ms() + gw->timeout_ms;
+	int64_t deadline = monotime_ms() + gw->timeout_ms;
 	ssize_t got;
 	size_t total;
 
