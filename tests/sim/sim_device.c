@@ -106,7 +106,6 @@ struct sim_device {
 	struct sim_fault_spec fault;
 	enum sim_fault_action action; /* a counter action not yet applied */
 	int64_t action_at;            /* the second it applies from */
-	int action_wrap_wh;           /* a wrap's Wh below the wrap */
 	int64_t listen_at_ms;         /* while refusing: when to listen again */
 	uint64_t garbage_key; /* garbage replies so far: their bytes' key */
 	struct sim_client clients[SIM_DEVICE_MAX_CLIENTS];
@@ -267,7 +266,7 @@ sim_device_counter_action(struct sim_device *sd)
 		         type != NULL ? "as " : "not at all",
 		         type != NULL ? type : "");
 	} else {
-		wh = wrap - sd->action_wrap_wh;
+		wh = wrap - SIM_FAULT_WRAP_MARGIN_WH;
 		if (wh < 0.0)
 			wh = 0.0;
 		sim_wind_counter_set(&sd->turbine, when, wh);
@@ -289,17 +288,16 @@ sim_device_refresh(struct sim_device *sd, int64_t second)
 	struct sim_wind_turbine *t = &sd->turbine;
 	enum sim_fault_action action;
 	int64_t skipped, at;
-	int n = 1, wrap_wh;
+	int n = 1;
 
 	if (second == sd->image_second)
 		return;
 	if (sd->meter != NULL)
 		t = sim_meter_turbines(sd->meter, &n);
-	sim_faults_sync(sd->faults, sd->index, t, n, &action, &at, &wrap_wh);
+	sim_faults_sync(sd->faults, sd->index, t, n, &action, &at);
 	if (action != SIM_FAULT_ACTION_NONE) {
 		sd->action = action;
 		sd->action_at = at;
-		sd->action_wrap_wh = wrap_wh;
 	}
 	if (sd->action != SIM_FAULT_ACTION_NONE && second >= sd->action_at)
 		sim_device_counter_action(sd);

@@ -22,7 +22,6 @@ struct sim_faults_entry {
 	int refuse_s;                 /* a refusal not yet taken, or 0 */
 	enum sim_fault_action action; /* a counter action not yet taken */
 	int64_t action_at;            /* the second it applies from */
-	int action_wrap_wh;           /* a wrap's Wh below the wrap */
 	struct sim_wind_override override; /* production states, by second */
 	int by_option;                     /* set by --fault already */
 };
@@ -171,17 +170,8 @@ sim_fault_parse_item(const char *item, struct sim_fault_spec *spec, char *err,
 		return sim_fault_flag(item, &spec->dead, err, errsize);
 	if (strcmp(item, "garbage") == 0)
 		return sim_fault_flag(item, &spec->garbage, err, errsize);
-	if (strcmp(item, "wrap") == 0) {
-		if (spec->wrap) {
-			snprintf(err, errsize, "wrap given twice");
-			return -1;
-		}
-		spec->wrap = (int)SIM_FAULT_WRAP_MARGIN_WH;
-		return 0;
-	}
-	if (sim_fault_is(item, "wrap"))
-		return sim_fault_param(item, "wrap", 1, 1000000000,
-		                       &spec->wrap, err, errsize);
+	if (strcmp(item, "wrap") == 0)
+		return sim_fault_flag(item, &spec->wrap, err, errsize);
 	if (strcmp(item, "reset") == 0)
 		return sim_fault_flag(item, &spec->reset, err, errsize);
 	if (sim_fault_is(item, "slow"))
@@ -221,7 +211,7 @@ sim_fault_parse_item(const char *item, struct sim_fault_spec *spec, char *err,
 		    err, errsize,
 		    "unknown fault '%s' (dead, slow:MS, late:MS, "
 		    "exception:FC:ADDR:CODE, disconnect:N, garbage, "
-		    "hostile:KIND[:N], refuse:S, wrap[:WH], reset, fault:stop, "
+		    "hostile:KIND[:N], refuse:S, wrap, reset, fault:stop, "
 		    "maintenance, derate[:PCT], none)",
 		    item);
 		return -1;
@@ -352,10 +342,8 @@ sim_fault_format(const struct sim_fault_spec *s, char *buf, size_t size)
 		              s->hostile_every);
 	if (s->refuse_s)
 		sim_fault_add(buf, size, &len, "refuse:%d", s->refuse_s);
-	if (s->wrap == (int)SIM_FAULT_WRAP_MARGIN_WH)
+	if (s->wrap)
 		sim_fault_add(buf, size, &len, "wrap");
-	else if (s->wrap)
-		sim_fault_add(buf, size, &len, "wrap:%d", s->wrap);
 	if (s->reset)
 		sim_fault_add(buf, size, &len, "reset");
 	if (s->state == SIM_STATE_FAULT)
@@ -457,7 +445,6 @@ sim_faults_set(struct sim_faults *f, int i, const struct sim_fault_spec *s,
 		e->action =
 		    s->wrap ? SIM_FAULT_ACTION_WRAP : SIM_FAULT_ACTION_RESET;
 		e->action_at = next;
-		e->action_wrap_wh = s->wrap;
 	}
 	e->spec = *s;
 	atomic_fetch_add(&e->gen, 1);
@@ -635,8 +622,7 @@ sim_faults_poll(struct sim_faults *f, int index, unsigned *gen,
 
 void
 sim_faults_sync(struct sim_faults *f, int index, struct sim_wind_turbine *t,
-                int n, enum sim_fault_action *action, int64_t *at,
-                int *wrap_wh)
+                int n, enum sim_fault_action *action, int64_t *at)
 {
 	struct sim_faults_entry *e = &f->e[index];
 
@@ -650,7 +636,6 @@ sim_faults_sync(struct sim_faults *f, int index, struct sim_wind_turbine *t,
 	}
 	*action = e->action;
 	*at = e->action_at;
-	*wrap_wh = e->action_wrap_wh;
 	e->action = SIM_FAULT_ACTION_NONE;
 	pthread_mutex_unlock(&f->lock);
 }

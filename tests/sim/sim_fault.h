@@ -26,9 +26,8 @@
  *                           second S") and never written to the served
  *                           log: no value of it may be stored.
  *   refuse:S                no listening socket for S seconds (1..3600)
- *   wrap[:WH]               the energy counter jumps to WH Wh (1..10^9;
- *                           default 30 s of rated power) below the wrap
- *                           of its type (turbines)
+ *   wrap                    the energy counter jumps to 30 s of rated
+ *                           power below the wrap of its type (turbines)
  *   reset                   the energy counter(s) restart from 0
  *   fault:stop              production state 4, no power (turbines)
  *   maintenance             production state 5, no power (turbines)
@@ -61,8 +60,8 @@
 /* Longest text of a spec, canonical or as written. */
 #define SIM_FAULT_SPEC_MAX 512
 
-/* The energy below the wrap point that `wrap` leaves without a WH: 30 s
- * of rated power, Wh. */
+/* The energy below the wrap point that `wrap` leaves: 30 s of rated power,
+ * Wh. */
 #define SIM_FAULT_WRAP_MARGIN_WH (SIM_WIND_RATED_KW * 30.0 * 1000.0 / 3600.0)
 
 /* The hostile replies, by kind (0: none). */
@@ -99,7 +98,7 @@ struct sim_fault_spec {
 	int nexceptions;
 	struct sim_fault_exception exceptions[SIM_FAULT_MAX_EXCEPTIONS];
 	int refuse_s; /* action: refuse connections this long; 0: no */
-	int wrap;     /* action: Wh below the wrap to set the counter to; 0: no */
+	int wrap;     /* action */
 	int reset;    /* action */
 	int state;    /* 0, SIM_STATE_FAULT or SIM_STATE_MAINTENANCE */
 	int derate_pct; /* power withheld, % of the curve's; 0: none */
@@ -174,12 +173,10 @@ int sim_faults_poll(struct sim_faults *f, int index, unsigned *gen,
  * the clock before calling: a change made after the call takes effect
  * after that second). Brings the injected states of the n turbines t (by
  * their index) up to date and takes the device's pending counter action,
- * if any, into *action, the second it applies from into *at and, for a
- * wrap, the Wh below the wrap into *wrap_wh.
+ * if any, into *action and the second it applies from into *at.
  */
 void sim_faults_sync(struct sim_faults *f, int index,
                      struct sim_wind_turbine *t, int n,
-                     enum sim_fault_action *action, int64_t *at,
-                     int *wrap_wh);
+                     enum sim_fault_action *action, int64_t *at);
 
 #endif

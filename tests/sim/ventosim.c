@@ -296,7 +296,6 @@ print_device(const struct config *c, const struct sim_options *o,
 	const struct device *d = cfg_find_device(c, o->print);
 	enum sim_fault_action action;
 	int64_t at;
-	int wrap_wh;
 	int index;
 
 	if (d == NULL) {
@@ -316,7 +315,7 @@ print_device(const struct config *c, const struct sim_options *o,
 		int n;
 
 		t = sim_meter_turbines(m, &n);
-		sim_faults_sync(faults, index, t, n, &action, &at, &wrap_wh);
+		sim_faults_sync(faults, index, t, n, &action, &at);
 		sim_meter_sample_at(m, o->print_second, &s);
 		for (int i = 0; i < SIM_METER_NSIGNALS; i++)
 			printf("%s=%.17g\n", sim_meter_signal_name(i), s.v[i]);
@@ -326,7 +325,7 @@ print_device(const struct config *c, const struct sim_options *o,
 		struct sim_wind_sample s;
 
 		sim_wind_turbine_init(&t, o->seed, index, o->print_second);
-		sim_faults_sync(faults, index, &t, 1, &action, &at, &wrap_wh);
+		sim_faults_sync(faults, index, &t, 1, &action, &at);
 		sim_wind_sample_at(&t, o->print_second, &s);
 		for (int i = 0; i < SIM_NSIGNALS; i++)
 			printf("%s=%.17g\n", sim_wind_signal_name(i), s.v[i]);
